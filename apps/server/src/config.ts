@@ -1,0 +1,78 @@
+import { z } from "zod";
+
+const booleanFlag = z
+  .enum(["true", "false", "1", "0", "on", "off"])
+  .transform((value) => value === "true" || value === "1" || value === "on");
+
+const seconds = z.coerce.number().int().nonnegative();
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  DATA_DIR: z.string().min(1).default("./data"),
+  WORKER_ID: z.coerce.number().int().min(0).max(1023).default(0),
+  ACCESS_TOKEN_TTL_SECONDS: seconds.min(1).default(604800),
+  AUTHORIZATION_CODE_TTL_SECONDS: seconds.min(1).default(600),
+  SESSION_TTL_SECONDS: seconds.min(1).default(30 * 24 * 3600),
+  REFRESH_REUSE_GRACE_SECONDS: seconds.default(0),
+  REFRESH_TOKEN_IDLE_SECONDS: seconds.min(1).optional(),
+  MAX_APPLICATIONS: z.coerce.number().int().min(1).default(25),
+  TRUST_PROXY: booleanFlag.default(false),
+  RATE_LIMITS: booleanFlag.default(true),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+});
+
+export interface Config {
+  readonly port: number;
+  /** Issuer URL without a trailing slash; every endpoint URL is derived from it. */
+  readonly issuer: string;
+  readonly databaseUrl: string | null;
+  readonly dataDir: string;
+  readonly workerId: number;
+  readonly accessTokenTtlSeconds: number;
+  readonly authorizationCodeTtlSeconds: number;
+  readonly sessionTtlSeconds: number;
+  readonly refreshReuseGraceSeconds: number;
+  readonly refreshTokenIdleSeconds: number | null;
+  readonly maxApplications: number;
+  readonly trustProxy: boolean;
+  readonly rateLimits: boolean;
+  readonly redisUrl: string | null;
+  readonly logLevel: "debug" | "info" | "warn" | "error" | "silent";
+}
+
+export class ConfigError extends Error {}
+
+/** Parses the environment once; a bad value names the variable and stops start-up. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(
+    Object.keys(schema.shape).flatMap((key) =>
+      env[key] === undefined || env[key] === "" ? [] : [[key, env[key]]],
+    ),
+  );
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const value = parsed.data;
+  return Object.freeze({
+    port: value.PORT,
+    issuer: (value.ISSUER ?? `http://localhost:${value.PORT}`).replace(/\/+$/, ""),
+    databaseUrl: value.DATABASE_URL ?? null,
+    dataDir: value.DATA_DIR,
+    workerId: value.WORKER_ID,
+    accessTokenTtlSeconds: value.ACCESS_TOKEN_TTL_SECONDS,
+    authorizationCodeTtlSeconds: value.AUTHORIZATION_CODE_TTL_SECONDS,
+    sessionTtlSeconds: value.SESSION_TTL_SECONDS,
+    refreshReuseGraceSeconds: value.REFRESH_REUSE_GRACE_SECONDS,
+    refreshTokenIdleSeconds: value.REFRESH_TOKEN_IDLE_SECONDS ?? null,
+    maxApplications: value.MAX_APPLICATIONS,
+    trustProxy: value.TRUST_PROXY,
+    rateLimits: value.RATE_LIMITS,
+    redisUrl: value.REDIS_URL ?? null,
+    logLevel: value.LOG_LEVEL,
+  });
+}

@@ -1,0 +1,42 @@
+import { sha256 } from "@oslojs/crypto/sha2";
+import { constantTimeEqual as bytesEqual } from "@oslojs/crypto/subtle";
+import { encodeBase64urlNoPadding, encodeHexLowerCase } from "@oslojs/encoding";
+
+const encoder = new TextEncoder();
+
+/** 32 random bytes, base64url without padding (43 chars): codes, tokens, secrets. */
+export function generateToken(): string {
+  const bytes = new Uint8Array(32);
+  crypto.getRandomValues(bytes);
+  return encodeBase64urlNoPadding(bytes);
+}
+
+const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/** Uniformly random alphanumerics (rejection sampling keeps the distribution flat). */
+export function generateAlphanumeric(length: number): string {
+  let out = "";
+  const bytes = new Uint8Array(length * 2);
+  while (out.length < length) {
+    crypto.getRandomValues(bytes);
+    for (const byte of bytes) {
+      if (byte < 248 && out.length < length) out += ALPHANUMERIC[byte % 62];
+    }
+  }
+  return out;
+}
+
+/**
+ * SHA-256, hex. Everything hashed here is ≥ 256 bits of randomness, so a fast hash is safe and keeps
+ * the token endpoint fast; human passwords go through Bun.password instead.
+ */
+export function hashToken(token: string): string {
+  return encodeHexLowerCase(sha256(encoder.encode(token)));
+}
+
+export function constantTimeEqual(a: string, b: string): boolean {
+  const left = encoder.encode(a);
+  const right = encoder.encode(b);
+  if (left.length !== right.length) return false;
+  return bytesEqual(left, right);
+}

@@ -1,0 +1,22 @@
+import type { Kysely } from "kysely";
+import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
+import * as initial from "./migrations/2026-11-28T00-00-initial.ts";
+
+/**
+ * Migrations are listed statically (not read from disk) so a compiled or bundled server carries them.
+ * Names sort by time; a landed migration is never edited, only followed by a new one.
+ */
+const migrations: Record<string, Migration> = {
+  "2026-11-28T00-00-initial": initial,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export async function migrateToLatest<T>(db: Kysely<T>): Promise<void> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((result) => result.status === "Error");
+  if (error || failed) {
+    throw new Error(`migration ${failed?.migrationName ?? ""} failed: ${String(error)}`, { cause: error });
+  }
+}

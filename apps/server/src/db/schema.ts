@@ -1,0 +1,153 @@
+import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
+
+/** Snowflake ids travel as decimal strings (int8 is parsed to string by both drivers). */
+type Id = string;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export interface UsersTable {
+  id: Id;
+  username: string;
+  discriminator: string;
+  global_name: string | null;
+  avatar: string | null;
+  email: string | null;
+  verified: boolean;
+  flags: number;
+  bot: boolean;
+  system: boolean;
+  password_hash: string | null;
+  created_at: Timestamp;
+}
+
+export interface SessionsTable {
+  id: Id;
+  user_id: Id;
+  token_hash: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface ApplicationsTable {
+  id: Id;
+  owner_id: Id;
+  name: string;
+  description: string | null;
+  icon_hash: string | null;
+  bot_user_id: Id | null;
+  bot_public: boolean;
+  bot_require_code_grant: boolean;
+  terms_of_service_url: string | null;
+  privacy_policy_url: string | null;
+  redirect_uris: string[];
+  client_secret_hash: string;
+  bot_token_hash: string | null;
+  verify_key: string;
+  /** PKCS#8 Ed25519 private key, base64; the server signs interaction payloads with it. */
+  signing_key: string;
+  version: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ApplicationIconsTable {
+  application_id: Id;
+  hash: string;
+  content_type: string;
+  data: Uint8Array;
+  created_at: Timestamp;
+}
+
+export interface AuthorizationCodesTable {
+  code_hash: string;
+  application_id: Id;
+  user_id: Id;
+  redirect_uri: string;
+  scopes: string[];
+  code_challenge: string | null;
+  code_challenge_method: "S256" | "plain" | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  consumed_at: Timestamp | null;
+}
+
+export interface TokenFamiliesTable {
+  id: Id;
+  application_id: Id;
+  user_id: Id;
+  grant_type: "authorization_code" | "client_credentials";
+  scopes: string[];
+  /** Hash of the authorization code the family was issued from: a replay of that code revokes it. */
+  code_hash: string | null;
+  created_at: Timestamp;
+  revoked_at: Timestamp | null;
+  revoked_reason: string | null;
+}
+
+export interface RefreshTokensTable {
+  token_hash: string;
+  family_id: Id;
+  generation: number;
+  scopes: string[];
+  created_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface AccessTokensTable {
+  token_hash: string;
+  family_id: Id;
+  application_id: Id;
+  user_id: Id;
+  scopes: string[];
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface AuthorizationsTable {
+  user_id: Id;
+  application_id: Id;
+  scopes: string[];
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AuditEventsTable {
+  id: Id;
+  type: string;
+  user_id: Id | null;
+  application_id: Id | null;
+  family_id: Id | null;
+  data: ColumnType<Record<string, unknown>, string, string>;
+  created_at: Timestamp;
+}
+
+export interface ServerSecretsTable {
+  name: string;
+  value: string;
+  created_at: Generated<Timestamp>;
+}
+
+export interface RateLimitsTable {
+  bucket: string;
+  key: string;
+  window_start: Timestamp;
+  count: number;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  applications: ApplicationsTable;
+  application_icons: ApplicationIconsTable;
+  authorization_codes: AuthorizationCodesTable;
+  token_families: TokenFamiliesTable;
+  refresh_tokens: RefreshTokensTable;
+  access_tokens: AccessTokensTable;
+  authorizations: AuthorizationsTable;
+  audit_events: AuditEventsTable;
+  server_secrets: ServerSecretsTable;
+  rate_limits: RateLimitsTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type ApplicationRow = Selectable<ApplicationsTable>;
+export type NewApplication = Insertable<ApplicationsTable>;

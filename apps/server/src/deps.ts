@@ -1,0 +1,14 @@
+import type { Clock } from "./clock.ts";
+import type { Config } from "./config.ts";
+import type { Db } from "./db/database.ts";
+import type { Logger } from "./logger.ts";
+import type { SnowflakeGenerator } from "./snowflake.ts";
+
+/** Everything a request needs, passed explicitly (tests build their own). */
+export interface Deps {
+  db: Db;
+  config: Config;
+  clock: Clock;
+  nextId: SnowflakeGenerator;
+  log: Logger;
+}

@@ -1,0 +1,37 @@
+import type { Kysely } from "kysely";
+import type { Database } from "../db/schema.ts";
+
+export type AuditEventType =
+  | "refresh_token.reuse_detected"
+  | "authorization_code.replayed"
+  | "token_family.revoked"
+  | "application.secret_reset"
+  | "application.bot_token_reset"
+  | "application.deleted"
+  | "authorization.revoked";
+
+export interface AuditEvent {
+  id: string;
+  type: AuditEventType;
+  at: Date;
+  userId?: string | null;
+  applicationId?: string | null;
+  familyId?: string | null;
+  data?: Record<string, unknown>;
+}
+
+/** Audit events carry ids and reasons only, never a token, code or secret. */
+export async function recordAuditEvent(db: Kysely<Database>, event: AuditEvent): Promise<void> {
+  await db
+    .insertInto("audit_events")
+    .values({
+      id: event.id,
+      type: event.type,
+      user_id: event.userId ?? null,
+      application_id: event.applicationId ?? null,
+      family_id: event.familyId ?? null,
+      data: JSON.stringify(event.data ?? {}),
+      created_at: event.at,
+    })
+    .execute();
+}

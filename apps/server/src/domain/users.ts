@@ -1,0 +1,145 @@
+import type { Kysely } from "kysely";
+import { sql } from "kysely";
+import type { Db } from "../db/database.ts";
+import { uniqueViolation } from "../db/errors.ts";
+import type { Database, UserRow } from "../db/schema.ts";
+import { ApiError } from "./errors.ts";
+
+/** The Fluxer user object; `email`/`verified` only when the caller may see them. */
+export interface UserView {
+  id: string;
+  username: string;
+  discriminator: string;
+  global_name: string | null;
+  avatar: string | null;
+  email?: string | null;
+  verified?: boolean;
+  flags: number;
+  bot: boolean;
+  system: boolean;
+}
+
+export interface PartialUser {
+  id: string;
+  username: string;
+  discriminator: string;
+  global_name: string | null;
+  avatar: string | null;
+}
+
+export function toPartialUser(row: UserRow): PartialUser {
+  return {
+    id: row.id,
+    username: row.username,
+    discriminator: row.discriminator,
+    global_name: row.global_name,
+    avatar: row.avatar,
+  };
+}
+
+export function toUserView(row: UserRow, options: { withEmail: boolean }): UserView {
+  const view: UserView = { ...toPartialUser(row), flags: row.flags, bot: row.bot, system: row.system };
+  if (options.withEmail) {
+    view.email = row.email;
+    view.verified = row.verified;
+  }
+  return view;
+}
+
+function randomDiscriminator(): string {
+  const n = crypto.getRandomValues(new Uint16Array(1))[0] ?? 1;
+  return String((n % 9999) + 1).padStart(4, "0");
+}
+
+export interface NewUser {
+  id: string;
+  username: string;
+  email: string;
+  password: string;
+  now: Date;
+}
+
+export async function createUser(db: Db, input: NewUser): Promise<UserRow> {
+  const passwordHash = await Bun.password.hash(input.password, { algorithm: "argon2id" });
+  try {
+    return await db
+      .insertInto("users")
+      .values({
+        id: input.id,
+        username: input.username,
+        discriminator: randomDiscriminator(),
+        global_name: null,
+        avatar: null,
+        email: input.email,
+        verified: false,
+        flags: 0,
+        bot: false,
+        system: false,
+        password_hash: passwordHash,
+        created_at: input.now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  } catch (error) {
+    const constraint = uniqueViolation(error);
+    if (constraint === "users_username_key")
+      throw new ApiError("USERNAME_TAKEN", "Username is already taken");
+    if (constraint === "users_email_key") throw new ApiError("EMAIL_TAKEN", "Email is already registered");
+    throw error;
+  }
+}
+
+export async function createBotUser(
+  db: Kysely<Database>,
+  input: { id: string; username: string; now: Date },
+): Promise<UserRow> {
+  return db
+    .insertInto("users")
+    .values({
+      id: input.id,
+      username: input.username,
+      discriminator: randomDiscriminator(),
+      global_name: null,
+      avatar: null,
+      email: null,
+      verified: true,
+      flags: 0,
+      bot: true,
+      system: false,
+      password_hash: null,
+      created_at: input.now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function findUserById(db: Kysely<Database>, id: string): Promise<UserRow | null> {
+  return (await db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst()) ?? null;
+}
+
+// A real argon2id hash of a random string: unknown logins pay the same verification cost as known ones.
+const dummyHash = Bun.password.hash(crypto.randomUUID(), { algorithm: "argon2id" });
+
+/** Username or email plus password; null for any mismatch, with the same timing for unknown users. */
+export async function verifyLogin(db: Db, login: string, password: string): Promise<UserRow | null> {
+  const user = await db
+    .selectFrom("users")
+    .selectAll()
+    .where("bot", "=", false)
+    .where((eb) =>
+      eb.or([
+        eb(sql`lower(username)`, "=", login.toLowerCase()),
+        eb(sql`lower(email)`, "=", login.toLowerCase()),
+      ]),
+    )
+    .executeTakeFirst();
+  const hash = user?.password_hash ?? (await dummyHash);
+  const ok = await Bun.password.verify(password, hash);
+  return ok && user?.password_hash ? user : null;
+}
+
+/** Re-authentication ("sudo") for destructive actions. */
+export async function verifyPassword(user: UserRow, password: string): Promise<boolean> {
+  if (!user.password_hash) return false;
+  return Bun.password.verify(password, user.password_hash);
+}

@@ -1,0 +1,39 @@
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { Elysia } from "elysia";
+import type { Deps } from "../deps.ts";
+import { createContext } from "../trpc/context.ts";
+import { appRouter } from "../trpc/router.ts";
+import { BodyTooLargeError, readBodyBytes, TRPC_BODY_LIMIT } from "./body.ts";
+import { clientIp } from "./client-ip.ts";
+import { apiErrorResponse } from "./responses.ts";
+
+/** tRPC's own fetch adapter (the Elysia tRPC plugin bundles tRPC 10: STACK.md pitfall 1). */
+export function trpcRoutes(deps: Deps) {
+  return new Elysia({ name: "trpc" }).all(
+    "/trpc/*",
+    async ({ request, server }) => {
+      let req = request;
+      if (request.method !== "GET" && request.method !== "HEAD") {
+        try {
+          const body = await readBodyBytes(request, TRPC_BODY_LIMIT);
+          req = new Request(request.url, { method: request.method, headers: request.headers, body });
+        } catch (error) {
+          if (error instanceof BodyTooLargeError)
+            return apiErrorResponse("PAYLOAD_TOO_LARGE", "Request body too large");
+          throw error;
+        }
+      }
+      return fetchRequestHandler({
+        endpoint: "/trpc",
+        req,
+        router: appRouter,
+        createContext: () => createContext(deps, req, clientIp(request, server, deps.config.trustProxy)),
+        onError: ({ error, path }) => {
+          if (error.code === "INTERNAL_SERVER_ERROR")
+            deps.log.error("trpc procedure failed", { path, error });
+        },
+      });
+    },
+    { parse: "none" },
+  );
+}

@@ -1,0 +1,79 @@
+import { createApp } from "../../src/app.ts";
+import { type Clock, createManualClock } from "../../src/clock.ts";
+import { type Config, loadConfig } from "../../src/config.ts";
+import type { DatabaseHandle } from "../../src/db/database.ts";
+import type { Deps } from "../../src/deps.ts";
+import { createLogger } from "../../src/logger.ts";
+import { startServer } from "../../src/server.ts";
+import { createSnowflakeGenerator } from "../../src/snowflake.ts";
+import type { Context } from "../../src/trpc/context.ts";
+import { appRouter } from "../../src/trpc/router.ts";
+import { createCallerFactory } from "../../src/trpc/trpc.ts";
+import { createTestDatabase } from "./database.ts";
+
+export const TEST_ISSUER = "http://localhost:3000";
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({
+    ISSUER: TEST_ISSUER,
+    LOG_LEVEL: "silent",
+    RATE_LIMITS: "off",
+    DATA_DIR: "/nonexistent",
+    ...overrides,
+  });
+}
+
+export interface TestApp {
+  deps: Deps;
+  database: DatabaseHandle;
+  clock: Clock & { advance(seconds: number): void };
+  app: ReturnType<typeof createApp>;
+  /** `app.handle` with a path relative to the issuer. */
+  request(path: string, init?: RequestInit): Promise<Response>;
+  caller(ctx?: Partial<Context>): ReturnType<typeof createCaller>;
+  close(): Promise<void>;
+}
+
+const createCaller = createCallerFactory(appRouter);
+
+/** The real app on a fresh database, with a manual clock; no socket. */
+export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const clock = createManualClock();
+  const config = testConfig({
+    ...(database.kind === "postgres" ? { DATABASE_URL: process.env.DATABASE_URL ?? "" } : {}),
+    ...env,
+  });
+  const deps: Deps = {
+    db: database.db,
+    config,
+    clock,
+    nextId: createSnowflakeGenerator(config.workerId),
+    log: createLogger(config.logLevel),
+  };
+  const app = createApp(deps);
+  return {
+    deps,
+    database,
+    clock,
+    app,
+    request: (path, init) => app.handle(new Request(new URL(path, TEST_ISSUER), init)),
+    caller: (ctx = {}) => createCaller({ ...deps, user: null, session: null, ip: "127.0.0.1", ...ctx }),
+    close: () => database.close(),
+  };
+}
+
+/** The real server on a real socket (port 0) over a fresh test database. */
+export async function startTestServer(env: Record<string, string> = {}) {
+  const database = await createTestDatabase();
+  const config = testConfig({ PORT: "0", ...env });
+  const server = await startServer(config, { database });
+  return {
+    ...server,
+    database,
+    stop: async () => {
+      await server.stop();
+      await database.close();
+    },
+  };
+}
