@@ -33,3 +33,10 @@ export function createSnowflakeGenerator(workerId: number, now: () => number = D
 export function snowflakeTimestamp(id: string): Date {
   return new Date(Number((BigInt(id) >> 22n) + SNOWFLAKE_EPOCH));
 }
+
+const MAX_INT8 = 9223372036854775807n;
+
+/** A decimal string that fits PostgreSQL's int8: check before querying, or the database answers 500. */
+export function isSnowflake(value: unknown): value is string {
+  return typeof value === "string" && /^[0-9]{1,19}$/.test(value) && BigInt(value) <= MAX_INT8;
+}

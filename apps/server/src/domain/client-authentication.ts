@@ -1,8 +1,7 @@
 import type { Kysely } from "kysely";
 import { constantTimeEqual, hashToken } from "../crypto.ts";
 import type { ApplicationRow, Database } from "../db/schema.ts";
-
-const SNOWFLAKE = /^[0-9]{1,20}$/;
+import { isSnowflake } from "../snowflake.ts";
 
 /**
  * Client authentication for the token, revocation and introspection endpoints: the application whose
@@ -15,7 +14,7 @@ export async function authenticateClient(
   secret: string,
 ): Promise<ApplicationRow | null> {
   const presented = hashToken(secret);
-  if (!SNOWFLAKE.test(clientId)) return null;
+  if (!isSnowflake(clientId)) return null;
   const application = await db
     .selectFrom("applications")
     .selectAll()
