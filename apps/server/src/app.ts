@@ -12,24 +12,51 @@ import { apiErrorResponse, SECURITY_HEADERS } from "./http/responses.ts";
 import { tokenRoutes } from "./http/token.ts";
 import { trpcRoutes } from "./http/trpc.ts";
 
+const startedAt = new WeakMap<Request, number>();
+
+/** A caller-supplied request id is kept only if it is short and plain; otherwise we mint one. */
+function requestIdOf(request: Request): string {
+  const given = request.headers.get("x-request-id");
+  return given && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : crypto.randomUUID();
+}
+
+function errorResponse(code: string | number, error: unknown, deps: Deps): Response {
+  if (isApiError(error)) return apiErrorResponse(error.code, error.message, { errors: error.errors });
+  switch (code) {
+    case "NOT_FOUND":
+      return apiErrorResponse("NOT_FOUND", "Not found");
+    case "PARSE":
+    case "VALIDATION":
+      return apiErrorResponse("INVALID_FORM_BODY", "Malformed request");
+    default:
+      deps.log.error("unhandled error", { error });
+      return apiErrorResponse("INTERNAL_ERROR", "Internal server error");
+  }
+}
+
 /** Composes the HTTP surface from explicit dependencies; tests call this directly. */
 export function createApp(deps: Deps) {
   return new Elysia({ serve: { maxRequestBodySize: 4 * 1024 * 1024 } })
-    .onRequest(({ set }) => {
+    .onRequest(({ request, set }) => {
       Object.assign(set.headers, SECURITY_HEADERS);
+      set.headers["X-Request-Id"] = requestIdOf(request);
+      startedAt.set(request, performance.now());
     })
-    .onError(({ code, error }) => {
-      if (isApiError(error)) return apiErrorResponse(error.code, error.message, { errors: error.errors });
-      switch (code) {
-        case "NOT_FOUND":
-          return apiErrorResponse("NOT_FOUND", "Not found");
-        case "PARSE":
-        case "VALIDATION":
-          return apiErrorResponse("INVALID_FORM_BODY", "Malformed request");
-        default:
-          deps.log.error("unhandled error", { error });
-          return apiErrorResponse("INTERNAL_ERROR", "Internal server error");
-      }
+    .onAfterResponse({ as: "global" }, ({ request, set, responseValue }) => {
+      // Path only: query strings carry codes and tokens, which never reach the log.
+      const started = startedAt.get(request);
+      deps.log.info("request", {
+        request_id: set.headers["X-Request-Id"],
+        method: request.method,
+        path: new URL(request.url).pathname,
+        status: responseValue instanceof Response ? responseValue.status : set.status,
+        duration_ms: started === undefined ? null : Math.round((performance.now() - started) * 100) / 100,
+      });
+    })
+    .onError(({ code, error, set }) => {
+      const response = errorResponse(code, error, deps);
+      set.status = response.status; // so the access log sees the real status
+      return response;
     })
     .use(healthRoutes(deps))
     .use(trpcRoutes(deps))
