@@ -3,13 +3,13 @@ import { type Clock, createManualClock } from "../../src/clock.ts";
 import { type Config, loadConfig } from "../../src/config.ts";
 import type { DatabaseHandle } from "../../src/db/database.ts";
 import type { Deps } from "../../src/deps.ts";
-import { createLogger } from "../../src/logger.ts";
 import { startServer } from "../../src/server.ts";
 import { createSnowflakeGenerator } from "../../src/snowflake.ts";
 import type { Context } from "../../src/trpc/context.ts";
 import { appRouter } from "../../src/trpc/router.ts";
 import { createCallerFactory } from "../../src/trpc/trpc.ts";
 import { createTestDatabase } from "./database.ts";
+import { createTestLogger } from "./test-log.ts";
 
 export const TEST_ISSUER = "http://localhost:3000";
 
@@ -49,7 +49,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     config,
     clock,
     nextId: createSnowflakeGenerator(config.workerId),
-    log: createLogger(config.logLevel),
+    log: createTestLogger(),
   };
   const app = createApp(deps);
   return {
@@ -67,7 +67,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
 export async function startTestServer(env: Record<string, string> = {}) {
   const database = await createTestDatabase();
   const config = testConfig({ PORT: "0", ...env });
-  const server = await startServer(config, { database });
+  const server = await startServer(config, { database, log: createTestLogger() });
   return {
     ...server,
     database,
