@@ -1,7 +1,31 @@
 import { Elysia } from "elysia";
+import type { ApplicationRow } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
+import { toApplication } from "../domain/applications.ts";
+import { validateBotToken } from "../domain/bot-tokens.ts";
+import { findUserById } from "../domain/users.ts";
+import { apiErrorResponse } from "./responses.ts";
 
-// Placeholder: filled in by its issue.
-export function currentApplicationRoutes(_deps: Deps) {
-  return new Elysia({ name: "current-application" });
+const CHALLENGE = { "WWW-Authenticate": "Bot" };
+
+/** The application behind `Authorization: Bot <token>`; null when the header is absent or another scheme. */
+async function applicationFromBotToken(deps: Deps, header: string): Promise<ApplicationRow | null> {
+  const match = /^Bot\s+(\S+)\s*$/i.exec(header);
+  return match?.[1] ? validateBotToken(deps.db, match[1]) : null;
+}
+
+/** "Get Current Application" (SPEC §8): the application itself, never its secrets. */
+export function currentApplicationRoutes(deps: Deps) {
+  const handler = async ({ request }: { request: Request }) => {
+    const header = request.headers.get("authorization");
+    if (!header) return apiErrorResponse("UNAUTHORIZED", "Missing bot token", { headers: CHALLENGE });
+    const application = await applicationFromBotToken(deps, header);
+    const owner = application ? await findUserById(deps.db, application.owner_id) : null;
+    if (!application || !owner)
+      return apiErrorResponse("INVALID_TOKEN", "Invalid or revoked token", { headers: CHALLENGE });
+    return Response.json(toApplication(application, owner), { headers: { "Cache-Control": "no-store" } });
+  };
+  return new Elysia({ name: "current-application" })
+    .get("/v1/applications/@me", handler)
+    .get("/v1/oauth2/applications/@me", handler);
 }

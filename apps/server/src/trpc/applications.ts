@@ -1,4 +1,181 @@
-import { router } from "./trpc.ts";
+import { z } from "zod";
+import {
+  type ApplicationChanges,
+  createApplication,
+  deleteApplication,
+  getApplication,
+  getPublicApplication,
+  listApplications,
+  resetBotToken,
+  resetClientSecret,
+  updateApplication,
+} from "../domain/applications.ts";
+import { protectedProcedure, publicProcedure, router } from "./trpc.ts";
 
-/** Filled in by the applications issue (#3). */
-export const applicationsRouter = router({});
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+function parseAbsoluteUrl(value: string): URL | null {
+  // URL() would silently trim whitespace and accept "https:host"; registered strings are compared raw.
+  const hasControl = [...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+  if (hasControl || /\s/.test(value) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return null;
+  return URL.canParse(value) ? new URL(value) : null;
+}
+
+/** SPEC §5: https, or http only on loopback; absolute; no fragment; no custom schemes. */
+export function isAllowedRedirectUri(value: string): boolean {
+  const url = parseAbsoluteUrl(value);
+  if (!url || value.includes("#") || url.hostname === "") return false;
+  if (url.protocol === "https:") return true;
+  return (
+    url.protocol === "http:" && (LOOPBACK_HOSTS.has(url.hostname) || url.hostname.endsWith(".localhost"))
+  );
+}
+
+const redirectUri = z
+  .string()
+  .max(256, "Redirect URI must be at most 256 characters")
+  .refine(
+    isAllowedRedirectUri,
+    "Redirect URI must be an absolute https URL (http only for loopback), without fragment",
+  );
+
+const redirectUris = z
+  .array(redirectUri)
+  .max(10, "At most 10 redirect URIs")
+  .refine((uris) => new Set(uris).size === uris.length, "Redirect URIs must be unique");
+
+const httpsUrl = z
+  .string()
+  .max(2048, "URL must be at most 2048 characters")
+  .refine((value) => parseAbsoluteUrl(value)?.protocol === "https:", "Must be an absolute https URL")
+  .nullable();
+
+const name = z
+  .string()
+  .trim()
+  .min(1, "Name must be 1–100 characters")
+  .max(100, "Name must be 1–100 characters");
+
+const description = z
+  .string()
+  .trim()
+  .max(400, "Description must be at most 400 characters")
+  .nullable()
+  .transform((value) => (value ? value : null));
+
+// The domain checks the decoded size (1 MiB) and the image type; this only bounds the string.
+const icon = z
+  .string()
+  .max(2 * 1024 * 1024)
+  .nullable();
+
+const applicationId = z.string().max(32);
+const sudo = z.object({ id: applicationId, password: z.string().min(1).max(256) });
+
+const editableFields = {
+  description: description.optional(),
+  icon: icon.optional(),
+  redirect_uris: redirectUris.optional(),
+  bot_public: z.boolean().optional(),
+  bot_require_code_grant: z.boolean().optional(),
+  terms_of_service_url: httpsUrl.optional(),
+  privacy_policy_url: httpsUrl.optional(),
+};
+
+type WireChanges = {
+  name?: string;
+  description?: string | null;
+  icon?: string | null;
+  redirect_uris?: string[];
+  bot_public?: boolean;
+  bot_require_code_grant?: boolean;
+  terms_of_service_url?: string | null;
+  privacy_policy_url?: string | null;
+};
+
+function toChanges(input: WireChanges): ApplicationChanges {
+  return {
+    name: input.name,
+    description: input.description,
+    icon: input.icon,
+    redirectUris: input.redirect_uris,
+    botPublic: input.bot_public,
+    botRequireCodeGrant: input.bot_require_code_grant,
+    termsOfServiceUrl: input.terms_of_service_url,
+    privacyPolicyUrl: input.privacy_policy_url,
+  };
+}
+
+export const applicationsRouter = router({
+  create: protectedProcedure.input(z.object({ name, ...editableFields })).mutation(async ({ ctx, input }) => {
+    const created = await createApplication(ctx.db, {
+      id: ctx.nextId(),
+      botUserId: ctx.nextId(),
+      ownerId: ctx.user.id,
+      now: ctx.clock.now(),
+      maxApplications: ctx.config.maxApplications,
+      fields: { ...toChanges(input), name: input.name },
+    });
+    return { ...created.application, client_secret: created.clientSecret, bot_token: created.botToken };
+  }),
+
+  list: protectedProcedure.query(({ ctx }) => listApplications(ctx.db, ctx.user)),
+
+  get: protectedProcedure
+    .input(z.object({ id: applicationId }))
+    .query(({ ctx, input }) => getApplication(ctx.db, input.id, ctx.user)),
+
+  getPublic: publicProcedure
+    .input(z.object({ id: applicationId }))
+    .query(({ ctx, input }) => getPublicApplication(ctx.db, input.id)),
+
+  update: protectedProcedure
+    .input(
+      z.object({
+        id: applicationId,
+        // int4 column: a larger number must be a validation error, not a database error.
+        version: z.number().int().min(1).max(2_147_483_647),
+        name: name.optional(),
+        ...editableFields,
+      }),
+    )
+    .mutation(({ ctx, input }) =>
+      updateApplication(ctx.db, {
+        id: input.id,
+        user: ctx.user,
+        version: input.version,
+        now: ctx.clock.now(),
+        changes: toChanges(input),
+      }),
+    ),
+
+  delete: protectedProcedure.input(sudo).mutation(async ({ ctx, input }) => {
+    await deleteApplication(ctx.db, {
+      ...input,
+      user: ctx.user,
+      now: ctx.clock.now(),
+      auditId: ctx.nextId(),
+    });
+    return { ok: true as const };
+  }),
+
+  resetSecret: protectedProcedure.input(sudo).mutation(async ({ ctx, input }) => {
+    const reset = await resetClientSecret(ctx.db, {
+      ...input,
+      user: ctx.user,
+      now: ctx.clock.now(),
+      auditId: ctx.nextId(),
+    });
+    return { ...reset.application, client_secret: reset.clientSecret };
+  }),
+
+  resetBotToken: protectedProcedure.input(sudo).mutation(async ({ ctx, input }) => {
+    const reset = await resetBotToken(ctx.db, {
+      ...input,
+      user: ctx.user,
+      now: ctx.clock.now(),
+      auditId: ctx.nextId(),
+    });
+    return { ...reset.application, bot_token: reset.botToken };
+  }),
+});

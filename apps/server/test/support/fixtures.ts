@@ -1,4 +1,4 @@
-import { generateToken, hashToken } from "../../src/crypto.ts";
+import { createApplication } from "../../src/domain/applications.ts";
 import type { TestApp } from "./harness.ts";
 
 let counter = 0;
@@ -22,42 +22,31 @@ export async function registerUser(t: TestApp, options: { username?: string; pas
 export interface TestApplication {
   id: string;
   clientSecret: string;
+  botToken: string;
+  botUserId: string;
   redirectUris: string[];
 }
 
-/**
- * An application row for OAuth flow tests.
- * TODO(#3): switch to the domain's createApplication once it exists (same return shape).
- */
+/** An application for OAuth flow tests, created by the domain's createApplication (bot user, keys). */
 export async function insertTestApplication(
   t: TestApp,
   options: { ownerId: string; name?: string; redirectUris?: string[]; description?: string | null },
 ): Promise<TestApplication> {
-  const id = t.deps.nextId();
-  const clientSecret = generateToken();
   const redirectUris = options.redirectUris ?? ["https://client.example/callback"];
-  await t.deps.db
-    .insertInto("applications")
-    .values({
-      id,
-      owner_id: options.ownerId,
-      name: options.name ?? "Test App",
-      description: options.description ?? null,
-      icon_hash: null,
-      bot_user_id: null,
-      bot_public: true,
-      bot_require_code_grant: false,
-      terms_of_service_url: null,
-      privacy_policy_url: null,
-      redirect_uris: redirectUris,
-      client_secret_hash: hashToken(clientSecret),
-      bot_token_hash: null,
-      verify_key: "00".repeat(32),
-      signing_key: "",
-      version: 1,
-      created_at: t.clock.now(),
-      updated_at: t.clock.now(),
-    })
-    .execute();
-  return { id, clientSecret, redirectUris };
+  const { application, clientSecret, botToken } = await createApplication(t.deps.db, {
+    id: t.deps.nextId(),
+    botUserId: t.deps.nextId(),
+    ownerId: options.ownerId,
+    now: t.clock.now(),
+    // Fixtures may build more applications than a user could through the API.
+    maxApplications: Number.MAX_SAFE_INTEGER,
+    fields: { name: options.name ?? "Test App", description: options.description ?? null, redirectUris },
+  });
+  return {
+    id: application.id,
+    clientSecret,
+    botToken,
+    botUserId: application.bot_user_id ?? "",
+    redirectUris,
+  };
 }
