@@ -1,7 +1,212 @@
 import { Elysia } from "elysia";
+import { z } from "zod";
 import type { Deps } from "../deps.ts";
+import { validateSessionToken } from "../domain/sessions.ts";
+import {
+  AUTHORIZE_PARAMS,
+  type AuthorizeValidation,
+  authorizeSilently,
+  denyAuthorization,
+  errorRedirectUrl,
+  type GrantContext,
+  grantAuthorization,
+  narrowScopes,
+  validateAuthorizationRequest,
+} from "../oauth/authorize.ts";
+import { accessDenied } from "../oauth/errors.ts";
+import { BodyTooLargeError, InvalidEncodingError, mediaType, readBodyText } from "./body.ts";
+import { renderConsentPage } from "./consent-page.ts";
+import { isSameOriginRequest, sessionCsrfToken, verifySessionCsrfToken } from "./csrf.ts";
+import { readForm, singleField } from "./form.ts";
+import { errorPage, htmlResponse } from "./html.ts";
+import { readPageSession } from "./page-session.ts";
+import { apiErrorResponse } from "./responses.ts";
 
-// Placeholder: filled in by its issue.
-export function authorizeRoutes(_deps: Deps) {
-  return new Elysia({ name: "authorize" });
+function redirect(location: string, status: 302 | 303): Response {
+  // Locations may carry a code: keep them out of caches.
+  return new Response(null, { status, headers: { Location: location, "Cache-Control": "no-store" } });
+}
+
+function wantsJson(request: Request): boolean {
+  const accept = request.headers.get("accept") ?? "";
+  return accept.includes("application/json") && !accept.includes("text/html");
+}
+
+/** Fatal errors are shown, never redirected: the client or its redirect URI could not be trusted. */
+function authorizeFailure(
+  request: Request,
+  failure: Extract<AuthorizeValidation, { ok: false }>,
+  issuer: string,
+  status: 302 | 303,
+): Response {
+  if (failure.target) return redirect(errorRedirectUrl(failure.target, failure.error, issuer), status);
+  if (wantsJson(request))
+    return Response.json(failure.error.toJSON(), { status: 400, headers: { "Cache-Control": "no-store" } });
+  return errorPage({
+    status: 400,
+    title: "Invalid authorization request",
+    message: failure.error.description,
+  });
+}
+
+/** The authorize parameters of a form or JSON body, as the validator reads them from a query. */
+function pickAuthorizeParams(source: (name: string) => string[]): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const name of AUTHORIZE_PARAMS) for (const value of source(name)) params.append(name, value);
+  return params;
+}
+
+/**
+ * `POST /v1/oauth2/authorize/consent` body: the authorization request parameters as strings, where
+ * `scope` is the (possibly narrowed) set the user approved, as Fluxer's own UI sends it; plus our
+ * optional `approve` (default true; false answers the access_denied redirect). Unknown keys (Fluxer's
+ * guild_id, permissions) are ignored.
+ */
+const consentBody = z.object({
+  client_id: z.string().max(64).optional(),
+  redirect_uri: z.string().max(2048).optional(),
+  response_type: z.string().max(64).optional(),
+  scope: z.string().max(1024).optional(),
+  state: z.string().max(2048).optional(),
+  prompt: z.string().max(64).optional(),
+  code_challenge: z.string().max(256).optional(),
+  code_challenge_method: z.string().max(16).optional(),
+  approve: z.boolean().optional(),
+});
+
+function bearerSessionToken(request: Request): string | null {
+  const header = request.headers.get("authorization");
+  if (!header) return null;
+  return header.startsWith("Bearer ") ? header.slice(7) : header;
+}
+
+export function authorizeRoutes(deps: Deps) {
+  const issuer = deps.config.issuer;
+  const grantContext = (): GrantContext => ({
+    db: deps.db,
+    now: deps.clock.now(),
+    issuer,
+    codeTtlSeconds: deps.config.authorizationCodeTtlSeconds,
+  });
+
+  return new Elysia({ name: "authorize" })
+    .get("/v1/oauth2/authorize", async ({ request }) => {
+      const url = new URL(request.url);
+      const result = await validateAuthorizationRequest(deps.db, url.searchParams);
+      if (!result.ok) return authorizeFailure(request, result, issuer, 302);
+      const page = await readPageSession(deps, request);
+      if (result.request.prompt === "none")
+        return redirect(
+          await authorizeSilently(grantContext(), { request: result.request, userId: page?.user.id ?? null }),
+          302,
+        );
+      if (!page) return redirect(`/login?return_to=${encodeURIComponent(url.pathname + url.search)}`, 302);
+      return htmlResponse(
+        renderConsentPage({
+          request: result.request,
+          user: page.user,
+          csrfToken: sessionCsrfToken(page.token),
+        }),
+      );
+    })
+    .post(
+      "/v1/oauth2/authorize",
+      async ({ request }) => {
+        // Refuse before reading anything: a cross-site POST changes nothing, whatever it carries.
+        if (!isSameOriginRequest(request, issuer))
+          return errorPage({
+            status: 403,
+            title: "Request refused",
+            message: "Cross-origin form submission.",
+          });
+        const read = await readForm(request);
+        if (!read.ok) return errorPage({ status: read.status, title: "Bad request", message: read.message });
+        const { form } = read;
+        const page = await readPageSession(deps, request);
+        if (!page)
+          return errorPage({
+            status: 401,
+            title: "Signed out",
+            message: "Your session has ended. Sign in and start the authorization again.",
+          });
+        if (!verifySessionCsrfToken(page.token, singleField(form, "csrf_token")))
+          return errorPage({
+            status: 403,
+            title: "Request refused",
+            message: "Invalid or missing CSRF token.",
+          });
+        const action = singleField(form, "action");
+        if (action !== "approve" && action !== "deny")
+          return errorPage({ status: 400, title: "Bad request", message: "Choose Authorize or Cancel." });
+
+        const result = await validateAuthorizationRequest(
+          deps.db,
+          pickAuthorizeParams((name) => form.getAll(name)),
+        );
+        if (!result.ok) return authorizeFailure(request, result, issuer, 303);
+        const authorization = result.request;
+        if (action === "deny") return redirect(denyAuthorization(authorization, issuer), 303);
+        const scopes = narrowScopes(authorization.scopes, form.getAll("grant"));
+        if (scopes.length === 0) {
+          const target = { redirectUri: authorization.redirectUri, state: authorization.state };
+          return redirect(errorRedirectUrl(target, accessDenied("No scope was approved"), issuer), 303);
+        }
+        const location = await grantAuthorization(grantContext(), {
+          request: authorization,
+          userId: page.user.id,
+          scopes,
+          remember: true,
+        });
+        return redirect(location, 303);
+      },
+      { parse: "none" },
+    )
+    .post(
+      "/v1/oauth2/authorize/consent",
+      async ({ request }) => {
+        const token = bearerSessionToken(request);
+        const found = token ? await validateSessionToken(deps.db, token, deps.clock.now()) : null;
+        if (!found) return apiErrorResponse("UNAUTHORIZED", "A valid session token is required");
+        if (mediaType(request) !== "application/json")
+          return apiErrorResponse("UNSUPPORTED_MEDIA_TYPE", "Expected application/json");
+        let json: unknown;
+        try {
+          json = JSON.parse(await readBodyText(request));
+        } catch (error) {
+          if (error instanceof BodyTooLargeError)
+            return apiErrorResponse("PAYLOAD_TOO_LARGE", "Request body too large");
+          if (error instanceof SyntaxError || error instanceof InvalidEncodingError)
+            return apiErrorResponse("INVALID_FORM_BODY", "Malformed JSON body");
+          throw error;
+        }
+        const body = consentBody.safeParse(json);
+        if (!body.success)
+          return apiErrorResponse("INVALID_FORM_BODY", "Invalid consent body", {
+            errors: body.error.issues.map((issue) => ({
+              path: issue.path.join("."),
+              code: issue.code.toUpperCase(),
+              message: issue.message,
+            })),
+          });
+        const { approve = true, ...fields } = body.data;
+        const values = fields as Record<string, string | undefined>;
+        const result = await validateAuthorizationRequest(
+          deps.db,
+          pickAuthorizeParams((name) => (values[name] === undefined ? [] : [values[name] as string])),
+        );
+        if (!result.ok) {
+          if (result.target) return { redirect_to: errorRedirectUrl(result.target, result.error, issuer) };
+          return Response.json(result.error.toJSON(), { status: 400 });
+        }
+        if (!approve) return { redirect_to: denyAuthorization(result.request, issuer) };
+        const redirectTo = await grantAuthorization(grantContext(), {
+          request: result.request,
+          userId: found.user.id,
+          scopes: result.request.scopes,
+          remember: true,
+        });
+        return { redirect_to: redirectTo };
+      },
+      { parse: "none" },
+    );
 }

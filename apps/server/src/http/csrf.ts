@@ -1,0 +1,52 @@
+import { constantTimeEqual, generateToken, hashToken } from "../crypto.ts";
+import { parseCookies, serializeCookie } from "./cookies.ts";
+
+/**
+ * Two CSRF defences for every form POST:
+ * 1. The request must not come from another site: `Origin` (when sent) equals the issuer's origin,
+ *    else `Sec-Fetch-Site` (when sent) is `same-origin`. Browsers send at least one on form POSTs.
+ * 2. A token in the form that an attacker cannot read or compute:
+ *    - signed in: derived from the session token (SHA-256 with a purpose prefix), so it is bound to
+ *      the session, needs no server state and works across processes;
+ *    - signed out (sign-in, sign-up): a random double-submit cookie, compared in constant time.
+ */
+export const PRE_SESSION_CSRF_COOKIE = "flx_csrf";
+
+export function isSameOriginRequest(request: Request, issuer: string): boolean {
+  const origin = request.headers.get("origin");
+  if (origin !== null) return origin === new URL(issuer).origin;
+  const site = request.headers.get("sec-fetch-site");
+  if (site !== null) return site === "same-origin";
+  // Neither header: not a modern browser's cross-site form; the token check still applies.
+  return true;
+}
+
+export function sessionCsrfToken(sessionToken: string): string {
+  return hashToken(`csrf:${sessionToken}`);
+}
+
+export function verifySessionCsrfToken(sessionToken: string, submitted: string | null): boolean {
+  return submitted !== null && constantTimeEqual(sessionCsrfToken(sessionToken), submitted);
+}
+
+/** The pre-session token from the cookie, or a fresh one with the Set-Cookie that stores it. */
+export function preSessionCsrfToken(
+  request: Request,
+  options: { secure: boolean },
+): { token: string; setCookie: string | null } {
+  const existing = parseCookies(request.headers.get("cookie")).get(PRE_SESSION_CSRF_COOKIE);
+  if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return { token: existing, setCookie: null };
+  const token = generateToken();
+  return {
+    token,
+    setCookie: serializeCookie(PRE_SESSION_CSRF_COOKIE, token, {
+      secure: options.secure,
+      maxAgeSeconds: null,
+    }),
+  };
+}
+
+export function verifyPreSessionCsrfToken(request: Request, submitted: string | null): boolean {
+  const cookie = parseCookies(request.headers.get("cookie")).get(PRE_SESSION_CSRF_COOKIE);
+  return !!cookie && submitted !== null && constantTimeEqual(cookie, submitted);
+}

@@ -1,0 +1,49 @@
+import type { UserRow } from "../db/schema.ts";
+import type { Deps } from "../deps.ts";
+import { type Session, validateSessionToken } from "../domain/sessions.ts";
+import { readSessionCookie, SESSION_COOKIE, serializeCookie } from "./cookies.ts";
+
+export interface PageSession {
+  token: string;
+  session: Session;
+  user: UserRow;
+}
+
+/** The signed-in user of a page request, from the HttpOnly session cookie. */
+export async function readPageSession(deps: Deps, request: Request): Promise<PageSession | null> {
+  const token = readSessionCookie(request);
+  if (!token) return null;
+  const found = await validateSessionToken(deps.db, token, deps.clock.now());
+  return found ? { token, ...found } : null;
+}
+
+export function isSecureIssuer(issuer: string): boolean {
+  return issuer.startsWith("https:");
+}
+
+/** `HttpOnly; SameSite=Lax; Path=/` (+ `Secure` on https issuers), living as long as the session. */
+export function sessionCookie(deps: Deps, token: string): string {
+  return serializeCookie(SESSION_COOKIE, token, {
+    secure: isSecureIssuer(deps.config.issuer),
+    maxAgeSeconds: deps.config.sessionTtlSeconds,
+  });
+}
+
+export function clearSessionCookie(deps: Deps): string {
+  return serializeCookie(SESSION_COOKIE, "", {
+    secure: isSecureIssuer(deps.config.issuer),
+    maxAgeSeconds: 0,
+  });
+}
+
+/**
+ * Where to go after signing in: a same-origin path only (one leading '/', not '//' or '/\', no
+ * control characters or backslashes, which browsers may read as '/'); anything else is ignored.
+ */
+export function safeReturnTo(value: string | null | undefined): string | null {
+  if (!value || value.length > 4096) return null;
+  if (!value.startsWith("/") || value.startsWith("//")) return null;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  if (/[\\\u0000-\u001f\u007f]/.test(value)) return null;
+  return value;
+}

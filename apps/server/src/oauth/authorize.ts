@@ -1,0 +1,277 @@
+import type { Db } from "../db/database.ts";
+import { createAuthorizationCode } from "../domain/authorization-codes.ts";
+import { findConsent, recordConsent } from "../domain/consents.ts";
+import { isSnowflake } from "../snowflake.ts";
+import {
+  consentRequired,
+  invalidRequest,
+  loginRequired,
+  OAuthError,
+  unsupportedResponseType,
+} from "./errors.ts";
+import { type CodeChallengeMethod, isValidCodeChallenge } from "./pkce.ts";
+import { isSubset, parseScope, type Scope } from "./scope.ts";
+
+/** The parameters of an authorization request (SPEC §7.1); anything else is ignored (RFC 6749 §3.1). */
+export const AUTHORIZE_PARAMS = [
+  "client_id",
+  "redirect_uri",
+  "response_type",
+  "scope",
+  "state",
+  "prompt",
+  "code_challenge",
+  "code_challenge_method",
+  "response_mode",
+] as const;
+
+/** What the consent page shows about the client. */
+export interface AuthorizationClient {
+  id: string;
+  name: string;
+  description: string | null;
+  iconHash: string | null;
+  ownerUsername: string | null;
+  termsOfServiceUrl: string | null;
+  privacyPolicyUrl: string | null;
+}
+
+export interface AuthorizationRequest {
+  client: AuthorizationClient;
+  /** Exactly the registered string: the token endpoint compares against it. */
+  redirectUri: string;
+  scopes: Scope[];
+  state: string | null;
+  prompt: "consent" | "none";
+  codeChallenge: string | null;
+  codeChallengeMethod: CodeChallengeMethod | null;
+}
+
+/** Where a redirectable error goes; null when client or redirect URI could not be trusted. */
+export interface ErrorTarget {
+  redirectUri: string;
+  state: string | null;
+}
+
+export type AuthorizeValidation =
+  | { ok: true; request: AuthorizationRequest }
+  | { ok: false; error: OAuthError; target: ErrorTarget | null };
+
+/** Read access to parameters: URLSearchParams fits, so do forms and JSON bodies converted to it. */
+export interface ParamSource {
+  getAll(name: string): string[];
+}
+
+/** RFC 6749 §3.1: a parameter sent without a value is treated as omitted. */
+function single(params: ParamSource, name: string): { value: string | null; duplicated: boolean } {
+  const values = params.getAll(name).filter((value) => value !== "");
+  return { value: values[0] ?? null, duplicated: values.length > 1 };
+}
+
+const fatal = (code: "invalid_request" | "invalid_client", description: string): AuthorizeValidation => ({
+  ok: false,
+  error: new OAuthError(code, description, { redirectable: false, status: 400 }),
+  target: null,
+});
+
+async function findClient(db: Db, clientId: string) {
+  return db
+    .selectFrom("applications")
+    .leftJoin("users", "users.id", "applications.owner_id")
+    .select([
+      "applications.id",
+      "applications.name",
+      "applications.description",
+      "applications.icon_hash",
+      "applications.terms_of_service_url",
+      "applications.privacy_policy_url",
+      "applications.redirect_uris",
+      "users.username as owner_username",
+    ])
+    .where("applications.id", "=", clientId)
+    .executeTakeFirst();
+}
+
+/**
+ * Validates in the order of SPEC §7.1. Client and redirect URI first: until both are known, nothing
+ * may be redirected (an attacker-chosen redirect_uri would turn errors into an open redirector), so a
+ * duplicated client_id or redirect_uri is also fatal. After that every problem, including other
+ * duplicated parameters, is redirected with the state (unless the state itself was duplicated).
+ */
+export async function validateAuthorizationRequest(
+  db: Db,
+  params: ParamSource,
+): Promise<AuthorizeValidation> {
+  const clientId = single(params, "client_id");
+  if (clientId.duplicated) return fatal("invalid_request", "client_id is duplicated");
+  if (!clientId.value) return fatal("invalid_request", "client_id is required");
+  const client = isSnowflake(clientId.value) ? await findClient(db, clientId.value) : undefined;
+  if (!client) return fatal("invalid_client", "Unknown client_id");
+
+  const redirectUri = single(params, "redirect_uri");
+  if (redirectUri.duplicated) return fatal("invalid_request", "redirect_uri is duplicated");
+  if (!redirectUri.value) return fatal("invalid_request", "redirect_uri is required");
+  // Raw string equality with a registered URI: no normalisation, no prefix matching (SPEC §12).
+  if (!client.redirect_uris.includes(redirectUri.value))
+    return fatal("invalid_request", "redirect_uri is not registered for this client");
+  // Registration validates URIs; this only keeps a bad stored row from becoming a 500.
+  if (!URL.canParse(redirectUri.value))
+    return fatal("invalid_request", "The registered redirect_uri is invalid");
+
+  const state = single(params, "state");
+  const target: ErrorTarget = {
+    redirectUri: redirectUri.value,
+    state: state.duplicated ? null : state.value,
+  };
+  const fail = (error: OAuthError): AuthorizeValidation => ({ ok: false, error, target });
+
+  const duplicated = AUTHORIZE_PARAMS.filter((name) => single(params, name).duplicated);
+  if (duplicated.length > 0) return fail(invalidRequest(`Duplicated parameter: ${duplicated.join(", ")}`));
+
+  const responseMode = single(params, "response_mode").value;
+  if (responseMode !== null && responseMode !== "query")
+    return fail(invalidRequest("Only response_mode=query is supported"));
+
+  const responseType = single(params, "response_type").value;
+  if (responseType === null) return fail(invalidRequest("response_type is required"));
+  if (responseType !== "code") return fail(unsupportedResponseType("Only response_type=code is supported"));
+
+  let scopes: Scope[];
+  try {
+    scopes = parseScope(single(params, "scope").value);
+  } catch (error) {
+    if (error instanceof OAuthError) return fail(error);
+    throw error;
+  }
+  if (scopes.length === 0) return fail(new OAuthError("invalid_scope", "scope is required"));
+
+  const prompt = single(params, "prompt").value ?? "consent";
+  if (prompt !== "consent" && prompt !== "none")
+    return fail(invalidRequest("prompt must be consent or none"));
+
+  const challenge = single(params, "code_challenge").value;
+  const method = single(params, "code_challenge_method").value;
+  if (challenge === null && method !== null)
+    return fail(invalidRequest("code_challenge_method without code_challenge"));
+  let codeChallengeMethod: CodeChallengeMethod | null = null;
+  if (challenge !== null) {
+    // RFC 7636 §4.3: an omitted method means plain.
+    const resolved = method ?? "plain";
+    if (resolved !== "S256" && resolved !== "plain")
+      return fail(invalidRequest("code_challenge_method must be S256 or plain"));
+    if (!isValidCodeChallenge(challenge, resolved)) return fail(invalidRequest("Invalid code_challenge"));
+    codeChallengeMethod = resolved;
+  }
+
+  return {
+    ok: true,
+    request: {
+      client: {
+        id: client.id,
+        name: client.name,
+        description: client.description,
+        iconHash: client.icon_hash,
+        ownerUsername: client.owner_username,
+        termsOfServiceUrl: client.terms_of_service_url,
+        privacyPolicyUrl: client.privacy_policy_url,
+      },
+      redirectUri: redirectUri.value,
+      scopes,
+      state: target.state,
+      prompt,
+      codeChallenge: challenge,
+      codeChallengeMethod,
+    },
+  };
+}
+
+/**
+ * Appends response parameters to the registered URI with `searchParams.set`: its own query is kept
+ * (a clashing key is overwritten, as at Fluxer), and `iss` (RFC 9207) is always present.
+ */
+export function authorizationResponseUrl(
+  redirectUri: string,
+  params: Record<string, string | null>,
+  issuer: string,
+): string {
+  const url = new URL(redirectUri);
+  url.hash = "";
+  for (const [name, value] of Object.entries(params)) if (value !== null) url.searchParams.set(name, value);
+  url.searchParams.set("iss", issuer);
+  return url.toString();
+}
+
+export function errorRedirectUrl(target: ErrorTarget, error: OAuthError, issuer: string): string {
+  return authorizationResponseUrl(
+    target.redirectUri,
+    { error: error.code, error_description: error.description, state: target.state },
+    issuer,
+  );
+}
+
+/** The scopes the user approved: a subset of the request; `identify` cannot be unticked when requested. */
+export function narrowScopes(requested: readonly Scope[], granted: Iterable<string>): Scope[] {
+  const chosen = new Set(granted);
+  return requested.filter((scope) => scope === "identify" || chosen.has(scope));
+}
+
+export interface GrantContext {
+  db: Db;
+  now: Date;
+  issuer: string;
+  codeTtlSeconds: number;
+}
+
+/**
+ * Issues the code and returns the success redirect. With `remember`, the approval also widens the
+ * remembered consent in the same transaction (a silent prompt=none grant changes no consent).
+ */
+export async function grantAuthorization(
+  ctx: GrantContext,
+  input: { request: AuthorizationRequest; userId: string; scopes: Scope[]; remember: boolean },
+): Promise<string> {
+  const { request } = input;
+  const code = await ctx.db.transaction().execute(async (trx) => {
+    if (input.remember)
+      await recordConsent(trx, {
+        userId: input.userId,
+        applicationId: request.client.id,
+        scopes: input.scopes,
+        now: ctx.now,
+      });
+    return createAuthorizationCode(trx, {
+      applicationId: request.client.id,
+      userId: input.userId,
+      redirectUri: request.redirectUri,
+      scopes: input.scopes,
+      codeChallenge: request.codeChallenge,
+      codeChallengeMethod: request.codeChallengeMethod,
+      now: ctx.now,
+      ttlSeconds: ctx.codeTtlSeconds,
+    });
+  });
+  return authorizationResponseUrl(request.redirectUri, { code, state: request.state }, ctx.issuer);
+}
+
+/** prompt=none: the code only if a user is signed in and already consented to every requested scope. */
+export async function authorizeSilently(
+  ctx: GrantContext,
+  input: { request: AuthorizationRequest; userId: string | null },
+): Promise<string> {
+  const { request } = input;
+  const target = { redirectUri: request.redirectUri, state: request.state };
+  if (input.userId === null)
+    return errorRedirectUrl(target, loginRequired("The user is not signed in"), ctx.issuer);
+  const consent = await findConsent(ctx.db, { userId: input.userId, applicationId: request.client.id });
+  if (!consent || !isSubset(request.scopes, consent.scopes))
+    return errorRedirectUrl(target, consentRequired("The user has not approved these scopes"), ctx.issuer);
+  return grantAuthorization(ctx, { request, userId: input.userId, scopes: request.scopes, remember: false });
+}
+
+export function denyAuthorization(request: AuthorizationRequest, issuer: string): string {
+  return errorRedirectUrl(
+    { redirectUri: request.redirectUri, state: request.state },
+    new OAuthError("access_denied", "The user denied the request"),
+    issuer,
+  );
+}
