@@ -1,0 +1,50 @@
+import type { Clock } from "../clock.ts";
+import type { Config } from "../config.ts";
+import type { Db } from "../db/database.ts";
+import { type BucketName, DEFAULT_RATE_LIMITS, type RateLimitConfig } from "./buckets.ts";
+import { createDatabaseRateLimiter } from "./database-store.ts";
+import { disabledRateLimiter, type RateLimiter, type RateLimitResult } from "./limiter.ts";
+import { createMemoryRateLimiter } from "./memory-store.ts";
+import { createRedisRateLimiter } from "./redis-store.ts";
+
+/**
+ * Where counters live: Redis when REDIS_URL is set, else the PostgreSQL database every process
+ * shares, else (embedded PGlite, one process) memory. RATE_LIMITS=off allows everything.
+ */
+export function createRateLimiter(
+  config: Pick<Config, "rateLimits" | "redisUrl" | "databaseUrl">,
+  db: Db,
+): RateLimiter {
+  if (!config.rateLimits) return disabledRateLimiter;
+  if (config.redisUrl) return createRedisRateLimiter(config.redisUrl);
+  if (config.databaseUrl) return createDatabaseRateLimiter(db);
+  return createMemoryRateLimiter();
+}
+
+/** What the rate-limit helpers need; `rateLimiter`/`rateLimits` may be added to Deps to override. */
+export interface RateLimitDeps {
+  db: Db;
+  config: Pick<Config, "rateLimits" | "redisUrl" | "databaseUrl">;
+  clock: Clock;
+  rateLimiter?: RateLimiter;
+  rateLimits?: RateLimitConfig;
+}
+
+// One limiter per database handle, i.e. per app instance, so routes need no extra wiring in Deps.
+const limiters = new WeakMap<Db, RateLimiter>();
+
+export function rateLimiterFor(deps: RateLimitDeps): RateLimiter {
+  if (deps.rateLimiter) return deps.rateLimiter;
+  let limiter = limiters.get(deps.db);
+  if (!limiter) {
+    limiter = createRateLimiter(deps.config, deps.db);
+    limiters.set(deps.db, limiter);
+  }
+  return limiter;
+}
+
+/** Counts one request against a named bucket with its configured limit. */
+export function hitBucket(deps: RateLimitDeps, bucket: BucketName, key: string): Promise<RateLimitResult> {
+  const { limit, windowSeconds } = (deps.rateLimits ?? DEFAULT_RATE_LIMITS)[bucket];
+  return rateLimiterFor(deps).hit(bucket, key, limit, windowSeconds, deps.clock.now());
+}
