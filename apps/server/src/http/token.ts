@@ -1,7 +1,98 @@
 import { Elysia } from "elysia";
+import type { ApplicationRow } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
+import { invalidRequest, isOAuthError, OAuthError, serverError } from "../oauth/errors.ts";
+import { introspectToken } from "../oauth/introspect.ts";
+import { revokeToken } from "../oauth/revoke.ts";
+import { handleTokenRequest, type Params } from "../oauth/token.ts";
+import { BodyTooLargeError, InvalidEncodingError, mediaType, readBodyText } from "./body.ts";
+import { authenticateClientRequest } from "./client-auth.ts";
 
-// Placeholder: filled in by its issue.
-export function tokenRoutes(_deps: Deps) {
-  return new Elysia({ name: "token" });
+/** RFC 6749 §5.1: token responses (and, here, every OAuth endpoint response) are never cached. */
+const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" } as const;
+const BASIC_CHALLENGE = 'Basic realm="fluxer", charset="UTF-8"';
+
+/**
+ * The form body: application/x-www-form-urlencoded only, valid UTF-8, ≤ 1 MiB, each parameter at
+ * most once (RFC 6749 §3.2), and a parameter without a value counts as omitted (§3.1).
+ */
+export async function readOAuthForm(request: Request): Promise<Params> {
+  if (mediaType(request) !== "application/x-www-form-urlencoded")
+    throw invalidRequest("The body must be application/x-www-form-urlencoded");
+  let text: string;
+  try {
+    text = await readBodyText(request);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError)
+      throw new OAuthError("invalid_request", "Request body too large", { status: 413 });
+    if (error instanceof InvalidEncodingError) throw invalidRequest("The body is not valid UTF-8");
+    throw error;
+  }
+  const seen = new Set<string>();
+  const params = new Map<string, string>();
+  for (const [name, value] of new URLSearchParams(text)) {
+    if (seen.has(name)) throw invalidRequest(`Parameter ${name.slice(0, 40)} is repeated`);
+    seen.add(name);
+    if (value !== "") params.set(name, value);
+  }
+  return params;
+}
+
+function json(body: unknown, status: number, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "Content-Type": "application/json", ...NO_STORE, ...headers },
+  });
+}
+
+/**
+ * parse → authenticate the client → decide → write. OAuth errors become RFC 6749 §5.2 JSON; anything
+ * unexpected is logged and becomes server_error (bad input never gets that far).
+ */
+function oauthEndpoint(
+  deps: Deps,
+  name: string,
+  handle: (client: ApplicationRow, params: Params) => Promise<Response>,
+) {
+  return async ({ request }: { request: Request }): Promise<Response> => {
+    try {
+      const params = await readOAuthForm(request);
+      const client = await authenticateClientRequest(deps, request, params);
+      return await handle(client, params);
+    } catch (error) {
+      if (isOAuthError(error)) {
+        const headers: Record<string, string> = {};
+        if (error.code === "invalid_client") headers["WWW-Authenticate"] = BASIC_CHALLENGE;
+        return json(error.toJSON(), error.status, headers);
+      }
+      deps.log.error(`${name} endpoint failed`, { error });
+      return json(serverError().toJSON(), 500);
+    }
+  };
+}
+
+export function tokenRoutes(deps: Deps) {
+  return new Elysia({ name: "token" })
+    .post(
+      "/v1/oauth2/token",
+      oauthEndpoint(deps, "token", async (client, params) =>
+        json(await handleTokenRequest(deps, client, params), 200),
+      ),
+      { parse: "none" },
+    )
+    .post(
+      "/v1/oauth2/token/revoke",
+      oauthEndpoint(deps, "revocation", async (client, params) => {
+        await revokeToken(deps, client, params);
+        return new Response(null, { status: 200, headers: NO_STORE });
+      }),
+      { parse: "none" },
+    )
+    .post(
+      "/v1/oauth2/introspect",
+      oauthEndpoint(deps, "introspection", async (client, params) =>
+        json(await introspectToken(deps, client, params), 200),
+      ),
+      { parse: "none" },
+    );
 }

@@ -1,0 +1,64 @@
+import { hashToken } from "../crypto.ts";
+import type { Db } from "../db/database.ts";
+import type { UserRow } from "../db/schema.ts";
+
+export interface AccessToken {
+  familyId: string;
+  applicationId: string;
+  userId: string;
+  grantType: "authorization_code" | "client_credentials";
+  scopes: string[];
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/** Tokens are 43 base64url chars; anything else is rejected before hashing or querying. */
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+export function hasTokenShape(value: string): boolean {
+  return TOKEN_SHAPE.test(value);
+}
+
+/**
+ * Hash, look up, check, in ONE indexed query (primary key of access_tokens) that joins the family and
+ * the user: a revoked family, an expired token, a deleted application (cascade) or user is dead at once.
+ */
+export async function validateAccessToken(
+  db: Db,
+  token: string,
+  now: Date,
+): Promise<{ token: AccessToken; user: UserRow } | null> {
+  if (!hasTokenShape(token)) return null;
+  const row = await db
+    .selectFrom("access_tokens")
+    .innerJoin("token_families", "token_families.id", "access_tokens.family_id")
+    .innerJoin("users", "users.id", "access_tokens.user_id")
+    .selectAll("users")
+    .select([
+      "access_tokens.family_id as at_family_id",
+      "access_tokens.application_id as at_application_id",
+      "access_tokens.scopes as at_scopes",
+      "access_tokens.created_at as at_created_at",
+      "access_tokens.expires_at as at_expires_at",
+      "token_families.grant_type as at_grant_type",
+    ])
+    .where("access_tokens.token_hash", "=", hashToken(token))
+    .where("access_tokens.expires_at", ">", now)
+    .where("token_families.revoked_at", "is", null)
+    .executeTakeFirst();
+  if (!row) return null;
+  const { at_family_id, at_application_id, at_scopes, at_created_at, at_expires_at, at_grant_type, ...user } =
+    row;
+  return {
+    token: {
+      familyId: at_family_id,
+      applicationId: at_application_id,
+      userId: user.id,
+      grantType: at_grant_type,
+      scopes: at_scopes,
+      createdAt: new Date(at_created_at),
+      expiresAt: new Date(at_expires_at),
+    },
+    user,
+  };
+}

@@ -1,0 +1,194 @@
+import { createHmac } from "node:crypto";
+import { generateToken, hashToken } from "../crypto.ts";
+import type { Db } from "../db/database.ts";
+import { recordAuditEvent } from "./audit.ts";
+import { getServerSecret } from "./server-secrets.ts";
+
+/**
+ * A token family is one grant (SPEC §4): every access and refresh token descended from one code
+ * exchange or one client-credentials issue. Tokens are valid only while their family is not revoked,
+ * so revoking the family row kills all of them at once, including ones a racing rotation inserts.
+ */
+
+export type FamilyGrantType = "authorization_code" | "client_credentials";
+
+export type RevocationReason =
+  | "refresh_reuse"
+  | "code_replay"
+  | "client_revocation"
+  | "authorization_revoked"
+  | "application_deleted";
+
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken: string | null;
+  expiresAt: Date;
+  scopes: string[];
+}
+
+export interface NewTokenFamily {
+  familyId: string;
+  applicationId: string;
+  userId: string;
+  grantType: FamilyGrantType;
+  scopes: string[];
+  /** Hash of the authorization code the family is issued from (replay revokes it). */
+  codeHash: string | null;
+  now: Date;
+  accessTokenTtlSeconds: number;
+  withRefreshToken: boolean;
+}
+
+/** Creates the family and its first tokens (random). Call inside the grant's transaction. */
+export async function createTokenFamily(db: Db, input: NewTokenFamily): Promise<IssuedTokens> {
+  await db
+    .insertInto("token_families")
+    .values({
+      id: input.familyId,
+      application_id: input.applicationId,
+      user_id: input.userId,
+      grant_type: input.grantType,
+      scopes: input.scopes,
+      code_hash: input.codeHash,
+      created_at: input.now,
+      revoked_at: null,
+      revoked_reason: null,
+    })
+    .execute();
+  return insertTokens(db, {
+    familyId: input.familyId,
+    applicationId: input.applicationId,
+    userId: input.userId,
+    scopes: input.scopes,
+    generation: 0,
+    now: input.now,
+    accessTokenTtlSeconds: input.accessTokenTtlSeconds,
+    accessToken: generateToken(),
+    refreshToken: input.withRefreshToken ? generateToken() : null,
+  });
+}
+
+export interface TokenPair {
+  familyId: string;
+  applicationId: string;
+  userId: string;
+  scopes: string[];
+  generation: number;
+  now: Date;
+  accessTokenTtlSeconds: number;
+  accessToken: string;
+  refreshToken: string | null;
+}
+
+/** Persists the hashes of an access (+ refresh) token; the plaintexts only go back to the caller. */
+export async function insertTokens(db: Db, pair: TokenPair): Promise<IssuedTokens> {
+  const expiresAt = new Date(pair.now.getTime() + pair.accessTokenTtlSeconds * 1000);
+  await db
+    .insertInto("access_tokens")
+    .values({
+      token_hash: hashToken(pair.accessToken),
+      family_id: pair.familyId,
+      application_id: pair.applicationId,
+      user_id: pair.userId,
+      scopes: pair.scopes,
+      created_at: pair.now,
+      expires_at: expiresAt,
+    })
+    .execute();
+  if (pair.refreshToken !== null) {
+    await db
+      .insertInto("refresh_tokens")
+      .values({
+        token_hash: hashToken(pair.refreshToken),
+        family_id: pair.familyId,
+        generation: pair.generation,
+        scopes: pair.scopes,
+        created_at: pair.now,
+        used_at: null,
+      })
+      .execute();
+  }
+  return { accessToken: pair.accessToken, refreshToken: pair.refreshToken, expiresAt, scopes: pair.scopes };
+}
+
+const SUCCESSOR_KEY = "refresh_successor_hmac";
+
+/**
+ * The successor pair of a refresh token is HMAC(server secret, presented token): any process can
+ * recompute it for an idempotent retry inside the grace window, and no plaintext is ever stored.
+ */
+export async function deriveSuccessorTokens(
+  db: Db,
+  presentedRefreshToken: string,
+): Promise<{ accessToken: string; refreshToken: string }> {
+  const key = await getServerSecret(db, SUCCESSOR_KEY);
+  const derive = (label: string) =>
+    createHmac("sha256", key).update(`${label}\0${presentedRefreshToken}`).digest("base64url");
+  return { accessToken: derive("access"), refreshToken: derive("refresh") };
+}
+
+export interface Revocation {
+  reason: RevocationReason;
+  now: Date;
+  nextId: () => string;
+}
+
+/**
+ * Revokes one family (no-op if it already is) and records `token_family.revoked` with the reason.
+ * Returns whether this call revoked it.
+ */
+export async function revokeTokenFamily(db: Db, familyId: string, revocation: Revocation): Promise<boolean> {
+  const revoked = await db
+    .updateTable("token_families")
+    .set({ revoked_at: revocation.now, revoked_reason: revocation.reason })
+    .where("id", "=", familyId)
+    .where("revoked_at", "is", null)
+    .returning(["id", "user_id", "application_id"])
+    .executeTakeFirst();
+  if (!revoked) return false;
+  await recordAuditEvent(db, {
+    id: revocation.nextId(),
+    type: "token_family.revoked",
+    at: revocation.now,
+    userId: revoked.user_id,
+    applicationId: revoked.application_id,
+    familyId: revoked.id,
+    data: { reason: revocation.reason },
+  });
+  return true;
+}
+
+/** Revokes every live family matching the filter; one audit event per family. Returns their ids. */
+export async function revokeTokenFamiliesWhere(
+  db: Db,
+  filter: { userId?: string; applicationId?: string; codeHash?: string },
+  revocation: Revocation,
+): Promise<string[]> {
+  if (filter.userId === undefined && filter.applicationId === undefined && filter.codeHash === undefined)
+    throw new Error("revokeTokenFamiliesWhere needs a filter");
+  let query = db
+    .updateTable("token_families")
+    .set({ revoked_at: revocation.now, revoked_reason: revocation.reason })
+    .where("revoked_at", "is", null);
+  if (filter.userId !== undefined) query = query.where("user_id", "=", filter.userId);
+  if (filter.applicationId !== undefined) query = query.where("application_id", "=", filter.applicationId);
+  if (filter.codeHash !== undefined) query = query.where("code_hash", "=", filter.codeHash);
+  const revoked = await query.returning(["id", "user_id", "application_id"]).execute();
+  if (revoked.length > 0) {
+    await db
+      .insertInto("audit_events")
+      .values(
+        revoked.map((row) => ({
+          id: revocation.nextId(),
+          type: "token_family.revoked",
+          user_id: row.user_id,
+          application_id: row.application_id,
+          family_id: row.id,
+          data: JSON.stringify({ reason: revocation.reason }),
+          created_at: revocation.now,
+        })),
+      )
+      .execute();
+  }
+  return revoked.map((row) => row.id);
+}

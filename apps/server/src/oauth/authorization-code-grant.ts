@@ -1,0 +1,103 @@
+/**
+ * grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.6).
+ *
+ * Database round trips (client authentication included):
+ * - success: 7 — SELECT application (client auth), BEGIN, UPDATE…RETURNING code, INSERT family,
+ *   INSERT access token, INSERT refresh token, COMMIT.
+ * - invalid code / bad redirect_uri / PKCE / expired: 4 — client auth, BEGIN, UPDATE, ROLLBACK
+ *   (+1 SELECT when the code is unknown or already consumed).
+ * - replay: 8+ — client auth, BEGIN, UPDATE (0 rows), SELECT code, UPDATE families, INSERT audit ×2,
+ *   COMMIT.
+ */
+import { hashToken } from "../crypto.ts";
+import type { ApplicationRow } from "../db/schema.ts";
+import type { Deps } from "../deps.ts";
+import { hasTokenShape } from "../domain/access-tokens.ts";
+import { recordAuditEvent } from "../domain/audit.ts";
+import { createTokenFamily, type IssuedTokens, revokeTokenFamiliesWhere } from "../domain/token-families.ts";
+import { invalidGrant, invalidRequest } from "./errors.ts";
+import { verifyCodeVerifier } from "./pkce.ts";
+import type { Params } from "./token.ts";
+
+type Outcome = { ok: true; tokens: IssuedTokens } | { ok: false; description: string };
+
+export async function exchangeAuthorizationCode(
+  deps: Deps,
+  client: ApplicationRow,
+  params: Params,
+): Promise<IssuedTokens> {
+  const code = params.get("code");
+  const redirectUri = params.get("redirect_uri");
+  const verifier = params.get("code_verifier") ?? null;
+  if (code === undefined) throw invalidRequest("Missing code");
+  if (redirectUri === undefined) throw invalidRequest("Missing redirect_uri");
+  if (!hasTokenShape(code)) throw invalidGrant("Invalid authorization code");
+  const codeHash = hashToken(code);
+  const now = deps.clock.now();
+
+  const outcome: Outcome = await deps.db.transaction().execute(async (trx) => {
+    // Single use: the conditional UPDATE is the only way to consume a code; of N racing exchanges
+    // exactly one sees the row (the others block on its lock, then see consumed_at set).
+    const consumed = await trx
+      .updateTable("authorization_codes")
+      .set({ consumed_at: now })
+      .where("code_hash", "=", codeHash)
+      .where("consumed_at", "is", null)
+      .returningAll()
+      .executeTakeFirst();
+
+    if (!consumed) {
+      const existing = await trx
+        .selectFrom("authorization_codes")
+        .select(["application_id", "user_id"])
+        .where("code_hash", "=", codeHash)
+        .executeTakeFirst();
+      if (!existing || existing.application_id !== client.id)
+        return { ok: false, description: "Invalid authorization code" };
+      // Replay (RFC 6749 §4.1.2): revoke what the code produced, and keep that revocation.
+      const revocation = { reason: "code_replay" as const, now, nextId: deps.nextId };
+      const families = await revokeTokenFamiliesWhere(trx, { codeHash }, revocation);
+      await recordAuditEvent(trx, {
+        id: deps.nextId(),
+        type: "authorization_code.replayed",
+        at: now,
+        userId: existing.user_id,
+        applicationId: existing.application_id,
+        familyId: families[0] ?? null,
+        data: { revoked_families: families },
+      });
+      return { ok: false, description: "Authorization code already used" };
+    }
+
+    // Any failure below throws: the transaction rolls back and the code stays unconsumed.
+    if (consumed.application_id !== client.id) throw invalidGrant("Invalid authorization code");
+    if (new Date(consumed.expires_at).getTime() <= now.getTime())
+      throw invalidGrant("Authorization code expired");
+    if (consumed.redirect_uri !== redirectUri)
+      throw invalidGrant("redirect_uri does not match the authorization request");
+    if (consumed.code_challenge === null) {
+      if (verifier !== null) throw invalidGrant("code_verifier sent for a code issued without PKCE");
+    } else {
+      if (verifier === null) throw invalidGrant("Missing code_verifier");
+      const method = consumed.code_challenge_method ?? "plain";
+      if (!verifyCodeVerifier(verifier, consumed.code_challenge, method))
+        throw invalidGrant("code_verifier does not match the code challenge");
+    }
+
+    const tokens = await createTokenFamily(trx, {
+      familyId: deps.nextId(),
+      applicationId: client.id,
+      userId: consumed.user_id,
+      grantType: "authorization_code",
+      scopes: consumed.scopes,
+      codeHash,
+      now,
+      accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,
+      withRefreshToken: true,
+    });
+    return { ok: true, tokens };
+  });
+
+  if (!outcome.ok) throw invalidGrant(outcome.description);
+  return outcome.tokens;
+}

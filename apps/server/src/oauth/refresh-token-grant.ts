@@ -1,0 +1,149 @@
+/**
+ * grant_type=refresh_token (RFC 6749 §6) with rotation inside the token family.
+ *
+ * Database round trips (client authentication included; the HMAC server secret is read once per
+ * process and cached):
+ * - rotation: 7 — SELECT application (client auth), BEGIN, UPDATE…RETURNING refresh token,
+ *   SELECT family FOR UPDATE, INSERT access token, INSERT refresh token, COMMIT.
+ * - grace retry (same pair again): 6 — client auth, BEGIN, UPDATE (0 rows), SELECT token + family,
+ *   SELECT successor (+ its access token), COMMIT.
+ * - reuse detected: 8 — client auth, BEGIN, UPDATE (0 rows), SELECT token + family, UPDATE family,
+ *   INSERT audit ×2, COMMIT (+1 SELECT successor when a grace window is configured).
+ * - unknown token: 5 — client auth, BEGIN, UPDATE (0 rows), SELECT, COMMIT.
+ */
+import { hashToken } from "../crypto.ts";
+import type { ApplicationRow } from "../db/schema.ts";
+import type { Deps } from "../deps.ts";
+import { hasTokenShape } from "../domain/access-tokens.ts";
+import { recordAuditEvent } from "../domain/audit.ts";
+import {
+  deriveSuccessorTokens,
+  type IssuedTokens,
+  insertTokens,
+  revokeTokenFamily,
+} from "../domain/token-families.ts";
+import { invalidGrant, invalidRequest, invalidScope } from "./errors.ts";
+import { isSubset, parseScope } from "./scope.ts";
+import type { Params } from "./token.ts";
+
+type Outcome = { ok: true; tokens: IssuedTokens } | { ok: false; description: string };
+
+export async function rotateRefreshToken(
+  deps: Deps,
+  client: ApplicationRow,
+  params: Params,
+): Promise<IssuedTokens> {
+  const presented = params.get("refresh_token");
+  if (presented === undefined) throw invalidRequest("Missing refresh_token");
+  const requestedScope = params.has("scope") ? parseScope(params.get("scope")) : null;
+  if (!hasTokenShape(presented)) throw invalidGrant("Invalid refresh token");
+  const tokenHash = hashToken(presented);
+  const successor = await deriveSuccessorTokens(deps.db, presented);
+  const now = deps.clock.now();
+  const { refreshReuseGraceSeconds: grace, refreshTokenIdleSeconds: idle } = deps.config;
+
+  const outcome: Outcome = await deps.db.transaction().execute(async (trx) => {
+    // Of N concurrent rotations with one token exactly one sees the row.
+    const consumed = await trx
+      .updateTable("refresh_tokens")
+      .set({ used_at: now })
+      .where("token_hash", "=", tokenHash)
+      .where("used_at", "is", null)
+      .returning(["family_id", "generation", "scopes", "created_at"])
+      .executeTakeFirst();
+
+    if (consumed) {
+      // Lock the family: a concurrent revocation either commits first (we see it and roll back) or
+      // waits for us and then revokes the family, new tokens included. Never a live token after it.
+      const family = await trx
+        .selectFrom("token_families")
+        .select(["application_id", "user_id", "scopes", "revoked_at"])
+        .where("id", "=", consumed.family_id)
+        .forUpdate()
+        .executeTakeFirstOrThrow();
+      // Throwing rolls back: the presented token stays unused.
+      if (family.application_id !== client.id) throw invalidGrant("Invalid refresh token");
+      if (family.revoked_at !== null) throw invalidGrant("Refresh token revoked");
+      if (idle !== null && new Date(consumed.created_at).getTime() + idle * 1000 <= now.getTime())
+        throw invalidGrant("Refresh token expired");
+      // RFC 6749 §6: a subset of what the resource owner originally granted; omitted → unchanged.
+      if (requestedScope !== null && !isSubset(requestedScope, family.scopes))
+        throw invalidScope("Requested scope exceeds the original grant");
+      const tokens = await insertTokens(trx, {
+        familyId: consumed.family_id,
+        applicationId: family.application_id,
+        userId: family.user_id,
+        scopes: requestedScope ?? consumed.scopes,
+        generation: consumed.generation + 1,
+        now,
+        accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,
+        accessToken: successor.accessToken,
+        refreshToken: successor.refreshToken,
+      });
+      return { ok: true, tokens };
+    }
+
+    const existing = await trx
+      .selectFrom("refresh_tokens")
+      .innerJoin("token_families", "token_families.id", "refresh_tokens.family_id")
+      .select([
+        "refresh_tokens.family_id",
+        "refresh_tokens.used_at",
+        "token_families.application_id",
+        "token_families.user_id",
+        "token_families.scopes as family_scopes",
+        "token_families.revoked_at",
+      ])
+      .where("refresh_tokens.token_hash", "=", tokenHash)
+      .executeTakeFirst();
+    if (!existing || existing.application_id !== client.id)
+      return { ok: false, description: "Invalid refresh token" };
+    if (existing.revoked_at !== null) return { ok: false, description: "Refresh token revoked" };
+
+    const usedAt = existing.used_at === null ? null : new Date(existing.used_at);
+    if (grace > 0 && usedAt !== null && now.getTime() - usedAt.getTime() <= grace * 1000) {
+      // Idempotent retry: the immediate successor, still unused, is handed out again.
+      const pair = await trx
+        .selectFrom("refresh_tokens")
+        .innerJoin("access_tokens", (join) =>
+          join
+            .onRef("access_tokens.family_id", "=", "refresh_tokens.family_id")
+            .on("access_tokens.token_hash", "=", hashToken(successor.accessToken)),
+        )
+        .select(["refresh_tokens.scopes", "access_tokens.expires_at"])
+        .where("refresh_tokens.token_hash", "=", hashToken(successor.refreshToken))
+        .where("refresh_tokens.family_id", "=", existing.family_id)
+        .where("refresh_tokens.used_at", "is", null)
+        .executeTakeFirst();
+      if (pair) {
+        if (requestedScope !== null && !isSubset(requestedScope, existing.family_scopes))
+          throw invalidScope("Requested scope exceeds the original grant");
+        return {
+          ok: true,
+          tokens: {
+            accessToken: successor.accessToken,
+            refreshToken: successor.refreshToken,
+            expiresAt: new Date(pair.expires_at),
+            scopes: pair.scopes,
+          },
+        };
+      }
+    }
+
+    // Reuse of a rotated token: assume theft, revoke the whole family and keep that revocation.
+    await revokeTokenFamily(trx, existing.family_id, { reason: "refresh_reuse", now, nextId: deps.nextId });
+    await recordAuditEvent(trx, {
+      id: deps.nextId(),
+      type: "refresh_token.reuse_detected",
+      at: now,
+      userId: existing.user_id,
+      applicationId: existing.application_id,
+      familyId: existing.family_id,
+      data: { used_at: usedAt?.toISOString() ?? null },
+    });
+    return { ok: false, description: "Refresh token already used" };
+  });
+
+  if (!outcome.ok) throw invalidGrant(outcome.description);
+  return outcome.tokens;
+}

@@ -1,0 +1,51 @@
+import type { ApplicationRow } from "../db/schema.ts";
+import type { Deps } from "../deps.ts";
+import type { IssuedTokens } from "../domain/token-families.ts";
+import { exchangeAuthorizationCode } from "./authorization-code-grant.ts";
+import { issueClientCredentials } from "./client-credentials-grant.ts";
+import { invalidRequest, unsupportedGrantType } from "./errors.ts";
+import { isGrantType } from "./metadata.ts";
+import { rotateRefreshToken } from "./refresh-token-grant.ts";
+import { formatScope } from "./scope.ts";
+
+/** Form parameters after the HTTP edge: each name at most once, empty values already dropped. */
+export type Params = ReadonlyMap<string, string>;
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: "Bearer";
+  expires_in: number;
+  refresh_token?: string;
+  scope: string;
+}
+
+export function toTokenResponse(tokens: IssuedTokens, now: Date): TokenResponse {
+  const response: TokenResponse = {
+    access_token: tokens.accessToken,
+    token_type: "Bearer",
+    expires_in: Math.max(0, Math.floor((tokens.expiresAt.getTime() - now.getTime()) / 1000)),
+    scope: formatScope(tokens.scopes),
+  };
+  if (tokens.refreshToken !== null) response.refresh_token = tokens.refreshToken;
+  return response;
+}
+
+/** POST /v1/oauth2/token after client authentication: dispatch on grant_type (RFC 6749 §4, §6). */
+export async function handleTokenRequest(
+  deps: Deps,
+  client: ApplicationRow,
+  params: Params,
+): Promise<TokenResponse> {
+  const grantType = params.get("grant_type");
+  if (grantType === undefined) throw invalidRequest("Missing grant_type");
+  if (!isGrantType(grantType)) throw unsupportedGrantType("Unsupported grant_type");
+  const now = deps.clock.now();
+  switch (grantType) {
+    case "authorization_code":
+      return toTokenResponse(await exchangeAuthorizationCode(deps, client, params), now);
+    case "refresh_token":
+      return toTokenResponse(await rotateRefreshToken(deps, client, params), now);
+    case "client_credentials":
+      return toTokenResponse(await issueClientCredentials(deps, client, params), now);
+  }
+}
