@@ -115,7 +115,7 @@ export async function createApplication(
   },
 ): Promise<CreatedApplication> {
   // Everything that can fail on bad input, or is slow, happens before the transaction.
-  const icon = input.fields.icon ? parseIcon(input.fields.icon) : null;
+  const icon = input.fields.icon != null ? parseIcon(input.fields.icon) : null;
   const keys = await generateInteractionKeyPair();
   const clientSecret = generateToken();
   const bot = generateBotToken(input.id);
@@ -223,7 +223,7 @@ export async function updateApplication(
   db: Kysely<Database>,
   input: { id: string; user: UserRow; version: number; now: Date; changes: ApplicationChanges },
 ): Promise<Application> {
-  const icon = input.changes.icon ? parseIcon(input.changes.icon) : null;
+  const icon = input.changes.icon != null ? parseIcon(input.changes.icon) : null;
   if (!isSnowflake(input.id)) throw new ApiError("UNKNOWN_APPLICATION", "Unknown application");
   return db.transaction().execute(async (trx) => {
     const columns = toColumns(input.changes);
