@@ -173,9 +173,12 @@ describe("store selection", () => {
     ).toBe("database");
     expect(createRateLimiter(testConfig({ RATE_LIMITS: "on" }), db).kind).toBe("memory");
   });
-  test("rateLimiterFor keeps one limiter per database handle", () => {
+  test("rateLimiterFor keeps one limiter per database handle and config", () => {
     const deps = { db, config: testConfig({ RATE_LIMITS: "on" }), clock: createManualClock(START) };
     expect(rateLimiterFor(deps)).toBe(rateLimiterFor({ ...deps }));
+    const off = { ...deps, config: testConfig({ RATE_LIMITS: "off" }) };
+    expect(rateLimiterFor(off).kind).toBe("disabled");
+    expect(rateLimiterFor(deps).kind).toBe("memory");
   });
 });
 

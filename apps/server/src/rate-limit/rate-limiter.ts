@@ -30,15 +30,21 @@ export interface RateLimitDeps {
   rateLimits?: RateLimitConfig;
 }
 
-// One limiter per database handle, i.e. per app instance, so routes need no extra wiring in Deps.
-const limiters = new WeakMap<Db, RateLimiter>();
+// One limiter per (database handle, config), i.e. per app instance, so routes need no extra
+// wiring in Deps; weak keys let a closed test app's limiter go with it.
+const limiters = new WeakMap<Db, WeakMap<RateLimitDeps["config"], RateLimiter>>();
 
 export function rateLimiterFor(deps: RateLimitDeps): RateLimiter {
   if (deps.rateLimiter) return deps.rateLimiter;
-  let limiter = limiters.get(deps.db);
+  let byConfig = limiters.get(deps.db);
+  if (!byConfig) {
+    byConfig = new WeakMap();
+    limiters.set(deps.db, byConfig);
+  }
+  let limiter = byConfig.get(deps.config);
   if (!limiter) {
     limiter = createRateLimiter(deps.config, deps.db);
-    limiters.set(deps.db, limiter);
+    byConfig.set(deps.config, limiter);
   }
   return limiter;
 }
