@@ -238,3 +238,418 @@ describe("POST /v1/oauth2/authorize/consent (JSON, session token)", () => {
     expect(await count("authorization_codes")).toBe(before);
   });
 });
+
+const formPost = (path: string, fields: [string, string][], headers: Record<string, string> = {}) =>
+  t.request(path, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: TEST_ISSUER, ...headers },
+    body: new URLSearchParams(fields).toString(),
+  });
+
+function consentFields(token: string, overrides: Record<string, string | null> = {}): [string, string][] {
+  const fields: [string, string][] = [...new URLSearchParams(authorizeQuery(overrides))].filter(
+    ([key]) => !(key in overrides && overrides[key] === null),
+  );
+  return [["csrf_token", sessionCsrfToken(token)], ...fields];
+}
+
+describe("consent page and form POST", () => {
+  test("signed out → redirect to /login with a same-origin return_to", async () => {
+    const query = authorizeQuery();
+    const res = await t.request(`/v1/oauth2/authorize?${query}`);
+    expect(res.status).toBe(302);
+    const target = res.headers.get("location") as string;
+    expect(target).toStartWith("/login?return_to=");
+    const returnTo = new URL(target, TEST_ISSUER).searchParams.get("return_to");
+    expect(returnTo).toBe(`/v1/oauth2/authorize?${query}`);
+  });
+
+  test("signed in → consent page with app, owner, one checkbox per scope, CSRF token; security headers", async () => {
+    const { token } = await registerUser(t);
+    const res = await t.request(`/v1/oauth2/authorize?${authorizeQuery()}`, {
+      headers: { cookie: cookieFor(token) },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    const page = await res.text();
+    expect(page).toContain("Good App");
+    expect(page).toContain("appowner");
+    expect(page).toContain(`value="${sessionCsrfToken(token)}"`);
+    expect(page).toContain('name="grant" value="email"');
+    expect(page).toContain('name="grant" value="guilds"');
+    // identify is shown but cannot be unticked.
+    expect(page).toContain('type="hidden" name="grant" value="identify"');
+  });
+
+  test("approve with a narrowed scope set → 303 with code, state, iss; code and consent store the narrowed set", async () => {
+    const { token, user } = await registerUser(t);
+    const res = await formPost(
+      "/v1/oauth2/authorize",
+      [
+        ...consentFields(token),
+        ["grant", "identify"],
+        ["grant", "guilds"],
+        ["grant", "admin"],
+        ["action", "approve"],
+      ],
+      { cookie: cookieFor(token) },
+    );
+    expect(res.status).toBe(303);
+    const url = location(res);
+    expect(url.searchParams.get("state")).toBe("st-123");
+    expect(url.searchParams.get("iss")).toBe(TEST_ISSUER);
+    expect(url.searchParams.get("tenant")).toBe("7");
+    const code = url.searchParams.get("code") as string;
+    const row = await t.deps.db
+      .selectFrom("authorization_codes")
+      .selectAll()
+      .where("code_hash", "=", hashToken(code))
+      .executeTakeFirstOrThrow();
+    expect(row.scopes).toEqual(["identify", "guilds"]);
+    expect(row.user_id).toBe(user.id);
+    const consent = await t.deps.db
+      .selectFrom("authorizations")
+      .selectAll()
+      .where("user_id", "=", user.id)
+      .executeTakeFirstOrThrow();
+    expect(consent.scopes).toEqual(["identify", "guilds"]);
+
+    // A later approval widens the remembered consent (canonical order, no duplicates).
+    await formPost(
+      "/v1/oauth2/authorize",
+      [...consentFields(token, { scope: "email identify" }), ["grant", "email"], ["action", "approve"]],
+      { cookie: cookieFor(token) },
+    );
+    const widened = await t.deps.db
+      .selectFrom("authorizations")
+      .select("scopes")
+      .where("user_id", "=", user.id)
+      .executeTakeFirstOrThrow();
+    expect(widened.scopes).toEqual(["identify", "email", "guilds"]);
+  });
+
+  test("deny → 303 access_denied with state; nothing written", async () => {
+    const { token } = await registerUser(t);
+    const codes = await count("authorization_codes");
+    const consents = await count("authorizations");
+    const res = await formPost("/v1/oauth2/authorize", [...consentFields(token), ["action", "deny"]], {
+      cookie: cookieFor(token),
+    });
+    expect(res.status).toBe(303);
+    const url = location(res);
+    expect(url.searchParams.get("error")).toBe("access_denied");
+    expect(url.searchParams.get("state")).toBe("st-123");
+    expect(url.searchParams.get("iss")).toBe(TEST_ISSUER);
+    expect(await count("authorization_codes")).toBe(codes);
+    expect(await count("authorizations")).toBe(consents);
+  });
+
+  test.each([
+    ["missing CSRF token", (f: [string, string][]) => f.filter(([k]) => k !== "csrf_token"), {}],
+    [
+      "CSRF token of another session",
+      (f: [string, string][]) => [["csrf_token", sessionCsrfToken("flx_".padEnd(40, "x"))], ...f.slice(1)],
+      {},
+    ],
+    ["cross-origin Origin", (f: [string, string][]) => f, { origin: "https://evil.example" }],
+    ["Origin null", (f: [string, string][]) => f, { origin: "null" }],
+    [
+      "cross-site Sec-Fetch-Site",
+      (f: [string, string][]) => f,
+      { origin: "", "sec-fetch-site": "cross-site" },
+    ],
+  ] as const)("consent POST with %s is refused and writes nothing", async (_name, mutate, headers) => {
+    const { token } = await registerUser(t);
+    const codes = await count("authorization_codes");
+    const consents = await count("authorizations");
+    const fields = mutate([...consentFields(token), ["grant", "email"], ["action", "approve"]]);
+    const init: Record<string, string> = { cookie: cookieFor(token), ...headers };
+    const res = await t.request("/v1/oauth2/authorize", {
+      method: "POST",
+      headers: Object.fromEntries(
+        Object.entries({
+          "content-type": "application/x-www-form-urlencoded",
+          origin: TEST_ISSUER,
+          ...init,
+        }).filter(([, v]) => v !== ""),
+      ),
+      body: new URLSearchParams(fields as [string, string][]).toString(),
+    });
+    expect(res.status).toBe(403);
+    expect(res.headers.get("location")).toBeNull();
+    expect(await count("authorization_codes")).toBe(codes);
+    expect(await count("authorizations")).toBe(consents);
+  });
+
+  test("consent POST without a session → 401 page; bad bodies → 4xx page, never 500", async () => {
+    const { token } = await registerUser(t);
+    const noSession = await formPost("/v1/oauth2/authorize", [
+      ...consentFields(token),
+      ["action", "approve"],
+    ]);
+    expect(noSession.status).toBe(401);
+    const wrongType = await t.request("/v1/oauth2/authorize", {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: TEST_ISSUER, cookie: cookieFor(token) },
+      body: "{}",
+    });
+    expect(wrongType.status).toBe(415);
+    const badUtf8 = await t.request("/v1/oauth2/authorize", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookieFor(token) },
+      body: new Uint8Array([0x61, 0x3d, 0xff, 0xfe]),
+    });
+    expect(badUtf8.status).toBe(400);
+    const huge = await formPost("/v1/oauth2/authorize", [["x", "a".repeat(200_000)]], {
+      cookie: cookieFor(token),
+    });
+    expect(huge.status).toBe(413);
+    const noAction = await formPost("/v1/oauth2/authorize", consentFields(token), {
+      cookie: cookieFor(token),
+    });
+    expect(noAction.status).toBe(400);
+    const twoActions = await formPost(
+      "/v1/oauth2/authorize",
+      [...consentFields(token), ["action", "approve"], ["action", "deny"]],
+      { cookie: cookieFor(token) },
+    );
+    expect(twoActions.status).toBe(400);
+  });
+
+  test("the form is validated again: a tampered redirect_uri is an error page, not a redirect", async () => {
+    const { token } = await registerUser(t);
+    const res = await formPost(
+      "/v1/oauth2/authorize",
+      [...consentFields(token, { redirect_uri: "https://evil.example/cb" }), ["action", "approve"]],
+      { cookie: cookieFor(token) },
+    );
+    expect(res.status).toBe(400);
+    expect(res.headers.get("location")).toBeNull();
+  });
+});
+
+describe("prompt=none", () => {
+  test("without a session → login_required", async () => {
+    const res = await t.request(`/v1/oauth2/authorize?${authorizeQuery({ prompt: "none" })}`);
+    const url = location(res);
+    expect(url.searchParams.get("error")).toBe("login_required");
+    expect(url.searchParams.get("state")).toBe("st-123");
+    expect(url.searchParams.get("iss")).toBe(TEST_ISSUER);
+  });
+
+  test("without (enough) remembered consent → consent_required; with it → a code, silently", async () => {
+    const { token, user } = await registerUser(t);
+    const silent = (scope: string) =>
+      t.request(`/v1/oauth2/authorize?${authorizeQuery({ prompt: "none", scope })}`, {
+        headers: { cookie: cookieFor(token) },
+      });
+    expect(location(await silent("identify")).searchParams.get("error")).toBe("consent_required");
+
+    await formPost(
+      "/v1/oauth2/authorize",
+      [...consentFields(token, { scope: "identify email" }), ["grant", "email"], ["action", "approve"]],
+      { cookie: cookieFor(token) },
+    );
+    expect(location(await silent("identify email guilds")).searchParams.get("error")).toBe(
+      "consent_required",
+    );
+    const ok = location(await silent("identify"));
+    expect(ok.searchParams.get("error")).toBeNull();
+    expect(ok.searchParams.get("state")).toBe("st-123");
+    expect(ok.searchParams.get("iss")).toBe(TEST_ISSUER);
+    const row = await t.deps.db
+      .selectFrom("authorization_codes")
+      .selectAll()
+      .where("code_hash", "=", hashToken(ok.searchParams.get("code") as string))
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ user_id: user.id, scopes: ["identify"], code_challenge_method: "S256" });
+  });
+});
+
+describe("escaping", () => {
+  test("<script> in application name, description and state is escaped on the consent page", async () => {
+    const evil = await insertTestApplication(t, {
+      ownerId: owner.user.id,
+      name: "<script>alert('name')</script>",
+      description: '"><script>alert(1)</script><img src=x onerror=alert(2)>',
+    });
+    const { token } = await registerUser(t);
+    const query = new URLSearchParams({
+      client_id: evil.id,
+      redirect_uri: evil.redirectUris[0] as string,
+      response_type: "code",
+      scope: "identify",
+      state: '"><script>alert("state")</script>',
+    });
+    const res = await t.request(`/v1/oauth2/authorize?${query}`, { headers: { cookie: cookieFor(token) } });
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    expect(page).not.toContain("<script>");
+    expect(page).not.toContain("<img src=x");
+    expect(page).toContain("&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt;");
+    expect(page).toContain('value="&quot;&gt;&lt;script&gt;alert(&quot;state&quot;)&lt;/script&gt;"');
+  });
+
+  test("error descriptions on the error page are escaped", async () => {
+    const res = await t.request(`/v1/oauth2/authorize?client_id=<script>x</script>`);
+    expect(await res.text()).not.toContain("<script>x");
+  });
+});
+
+describe("sign-in and sign-up pages", () => {
+  async function loginPage(
+    query = "",
+  ): Promise<{ csrf: string; cookie: string; page: string; res: Response }> {
+    const res = await t.request(`/login${query}`);
+    expect(res.status).toBe(200);
+    const setCookie = res.headers.get("set-cookie") as string;
+    expect(setCookie).toContain("HttpOnly");
+    const cookie = setCookie.split(";")[0] as string;
+    const page = await res.text();
+    const csrf = /name="csrf_token" value="([^"]+)"/.exec(page)?.[1] as string;
+    return { csrf, cookie, page, res };
+  }
+
+  test("sign-in sets an HttpOnly SameSite=Lax session cookie and 303s to a same-origin return_to", async () => {
+    const { row, password } = await registerUser(t);
+    const returnTo = `/v1/oauth2/authorize?${authorizeQuery()}`;
+    const { csrf, cookie, page, res } = await loginPage(`?return_to=${encodeURIComponent(returnTo)}`);
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    expect(page).toContain(`name="return_to" value="${returnTo.replaceAll("&", "&amp;")}"`);
+    const signIn = await formPost(
+      "/login",
+      [
+        ["csrf_token", csrf],
+        ["return_to", returnTo],
+        ["login", row.username],
+        ["password", password],
+      ],
+      { cookie },
+    );
+    expect(signIn.status).toBe(303);
+    expect(signIn.headers.get("location")).toBe(returnTo);
+    const session = signIn.headers.get("set-cookie") as string;
+    expect(session).toMatch(/^flx_session=flx_[A-Za-z0-9]{36}; /);
+    expect(session).toContain("HttpOnly");
+    expect(session).toContain("SameSite=Lax");
+    expect(session).toContain("Path=/");
+    expect(session).not.toContain("Secure"); // http issuer in tests
+    const token = session.slice("flx_session=".length, session.indexOf(";"));
+    const consent = await t.request(returnTo, { headers: { cookie: cookieFor(token) } });
+    expect(consent.status).toBe(200);
+  });
+
+  test.each([
+    "https://evil.example/",
+    "//evil.example/",
+    "/\\evil.example/",
+    "\\\\evil.example",
+    "/\t/evil.example",
+    "javascript:alert(1)",
+    "evil",
+  ])("a return_to of %p is ignored (no open redirect)", async (returnTo) => {
+    const { row, password } = await registerUser(t);
+    const { csrf, cookie, page } = await loginPage(`?return_to=${encodeURIComponent(returnTo)}`);
+    expect(page).not.toContain('name="return_to"');
+    const res = await formPost(
+      "/login",
+      [
+        ["csrf_token", csrf],
+        ["return_to", returnTo],
+        ["login", row.username],
+        ["password", password],
+      ],
+      { cookie },
+    );
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/");
+  });
+
+  test("wrong password → 401 form again, no session; missing CSRF or cross-origin → 403", async () => {
+    const { row } = await registerUser(t);
+    const { csrf, cookie } = await loginPage();
+    const fields: [string, string][] = [
+      ["csrf_token", csrf],
+      ["login", row.username],
+      ["password", "wrong password"],
+    ];
+    const wrong = await formPost("/login", fields, { cookie });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get("set-cookie") ?? "").not.toContain("flx_session");
+    expect(await wrong.text()).toContain("Invalid login or password");
+    expect((await formPost("/login", fields.slice(1), { cookie })).status).toBe(403);
+    expect((await formPost("/login", fields)).status).toBe(403); // token without its cookie
+    expect((await formPost("/login", fields, { cookie, origin: "https://evil.example" })).status).toBe(403);
+  });
+
+  test("sign-up creates the user and a session; invalid input re-renders escaped, writes nothing", async () => {
+    const res = await t.request("/register");
+    const cookie = (res.headers.get("set-cookie") as string).split(";")[0] as string;
+    const csrf = /name="csrf_token" value="([^"]+)"/.exec(await res.text())?.[1] as string;
+    const bad = await formPost(
+      "/register",
+      [
+        ["csrf_token", csrf],
+        ["username", "<b>x</b>"],
+        ["email", "a@example.com"],
+        ["password", "password123"],
+      ],
+      { cookie },
+    );
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain("&lt;b&gt;x&lt;/b&gt;");
+    const ok = await formPost(
+      "/register",
+      [
+        ["csrf_token", csrf],
+        ["username", "pageuser"],
+        ["email", "pageuser@example.com"],
+        ["password", "password123"],
+        ["return_to", "/v1/oauth2/authorize?x=1"],
+      ],
+      { cookie },
+    );
+    expect(ok.status).toBe(303);
+    expect(ok.headers.get("location")).toBe("/v1/oauth2/authorize?x=1");
+    expect(ok.headers.get("set-cookie")).toMatch(/^flx_session=flx_/);
+    const taken = await formPost(
+      "/register",
+      [
+        ["csrf_token", csrf],
+        ["username", "PageUser"],
+        ["email", "other@example.com"],
+        ["password", "password123"],
+      ],
+      { cookie },
+    );
+    expect(taken.status).toBe(409);
+  });
+
+  test("an https issuer marks the session cookie Secure", async () => {
+    const secure = await createTestApp({ ISSUER: "https://auth.example" });
+    try {
+      const { row, password } = await registerUser(secure);
+      const page = await secure.request("/login");
+      const cookie = (page.headers.get("set-cookie") as string).split(";")[0] as string;
+      const csrf = /name="csrf_token" value="([^"]+)"/.exec(await page.text())?.[1] as string;
+      const res = await secure.request("/login", {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          origin: "https://auth.example",
+          cookie,
+        },
+        body: new URLSearchParams({ csrf_token: csrf, login: row.username, password }).toString(),
+      });
+      expect(res.status).toBe(303);
+      expect(res.headers.get("set-cookie")).toContain("; Secure");
+    } finally {
+      await secure.close();
+    }
+  });
+});

@@ -1,7 +1,216 @@
 import { Elysia } from "elysia";
+import { z } from "zod";
 import type { Deps } from "../deps.ts";
+import { isApiError } from "../domain/errors.ts";
+import { createSession, invalidateSession } from "../domain/sessions.ts";
+import { createUser, verifyLogin } from "../domain/users.ts";
+import { emailSchema, passwordSchema, usernameSchema } from "../trpc/auth.ts";
+import {
+  isSameOriginRequest,
+  preSessionCsrfToken,
+  sessionCsrfToken,
+  verifyPreSessionCsrfToken,
+  verifySessionCsrfToken,
+} from "./csrf.ts";
+import { readForm, singleField } from "./form.ts";
+import { errorPage, html, htmlResponse, renderPage, type SafeHtml } from "./html.ts";
+import {
+  clearSessionCookie,
+  isSecureIssuer,
+  readPageSession,
+  safeReturnTo,
+  sessionCookie,
+} from "./page-session.ts";
 
-// Placeholder: filled in by its issue.
-export function pagesRoutes(_deps: Deps) {
-  return new Elysia({ name: "pages" });
+function seeOther(location: string, setCookie?: string): Response {
+  const headers = new Headers({ Location: location, "Cache-Control": "no-store" });
+  if (setCookie) headers.append("Set-Cookie", setCookie);
+  return new Response(null, { status: 303, headers });
+}
+
+function withQuery(path: string, returnTo: string | null): string {
+  return returnTo ? `${path}?return_to=${encodeURIComponent(returnTo)}` : path;
+}
+
+function loginBody(options: {
+  csrf: string;
+  returnTo: string | null;
+  login?: string;
+  error?: string;
+}): SafeHtml {
+  return html`<h1>Sign in</h1>
+${options.error ? html`<div class="error" role="alert">${options.error}</div>` : ""}
+<form method="post" action="/login">
+  <input type="hidden" name="csrf_token" value="${options.csrf}">
+  ${options.returnTo ? html`<input type="hidden" name="return_to" value="${options.returnTo}">` : ""}
+  <label for="login">Username or email</label>
+  <input type="text" id="login" name="login" autocomplete="username" required value="${options.login ?? ""}">
+  <label for="password">Password</label>
+  <input type="password" id="password" name="password" autocomplete="current-password" required>
+  <div class="actions"><button type="submit">Sign in</button></div>
+</form>
+<p class="muted">No account? <a href="${withQuery("/register", options.returnTo)}">Create one</a></p>`;
+}
+
+function registerBody(options: {
+  csrf: string;
+  returnTo: string | null;
+  username?: string;
+  email?: string;
+  error?: string;
+}): SafeHtml {
+  return html`<h1>Create an account</h1>
+${options.error ? html`<div class="error" role="alert">${options.error}</div>` : ""}
+<form method="post" action="/register">
+  <input type="hidden" name="csrf_token" value="${options.csrf}">
+  ${options.returnTo ? html`<input type="hidden" name="return_to" value="${options.returnTo}">` : ""}
+  <label for="username">Username</label>
+  <input type="text" id="username" name="username" autocomplete="username" required value="${options.username ?? ""}">
+  <label for="email">Email</label>
+  <input type="email" id="email" name="email" autocomplete="email" required value="${options.email ?? ""}">
+  <label for="password">Password (at least 8 characters)</label>
+  <input type="password" id="password" name="password" autocomplete="new-password" required minlength="8">
+  <div class="actions"><button type="submit">Create account</button></div>
+</form>
+<p class="muted">Have an account? <a href="${withQuery("/login", options.returnTo)}">Sign in</a></p>`;
+}
+
+const registerForm = z.object({ username: usernameSchema, email: emailSchema, password: passwordSchema });
+
+/**
+ * Sign-in, sign-up, sign-out and a minimal home page. Failed form submissions re-render the form
+ * (4xx, nothing written); every successful POST answers 303 (post/redirect/get).
+ */
+export function pagesRoutes(deps: Deps) {
+  const secure = isSecureIssuer(deps.config.issuer);
+  const refuseCrossOrigin = () =>
+    errorPage({ status: 403, title: "Request refused", message: "Cross-origin form submission." });
+  const badCsrf = () =>
+    errorPage({
+      status: 403,
+      title: "Request refused",
+      message: "Invalid or missing CSRF token. Reload the page.",
+    });
+
+  /** Renders a pre-session form page, storing its CSRF cookie if the browser has none yet. */
+  const preSessionPage = (
+    request: Request,
+    title: string,
+    body: (csrf: string) => SafeHtml,
+    status = 200,
+  ): Response => {
+    const csrf = preSessionCsrfToken(request, { secure });
+    return htmlResponse(renderPage({ title, body: body(csrf.token) }), {
+      status,
+      headers: csrf.setCookie ? { "Set-Cookie": csrf.setCookie } : {},
+    });
+  };
+
+  const startSession = async (userId: string) =>
+    createSession(deps.db, {
+      id: deps.nextId(),
+      userId,
+      now: deps.clock.now(),
+      ttlSeconds: deps.config.sessionTtlSeconds,
+    });
+
+  return new Elysia({ name: "pages" })
+    .get("/", async ({ request }) => {
+      const page = await readPageSession(deps, request);
+      const body = page
+        ? html`<h1>Fluxer</h1><p>Signed in as <strong>${page.user.username}</strong>.</p>
+<form method="post" action="/logout"><input type="hidden" name="csrf_token" value="${sessionCsrfToken(page.token)}">
+<div class="actions"><button type="submit" class="secondary">Sign out</button></div></form>`
+        : html`<h1>Fluxer</h1><p><a href="/login">Sign in</a> or <a href="/register">create an account</a>.</p>`;
+      return htmlResponse(renderPage({ title: "Fluxer", body }));
+    })
+    .get("/login", ({ request }) => {
+      const returnTo = safeReturnTo(new URL(request.url).searchParams.get("return_to"));
+      return preSessionPage(request, "Sign in", (csrf) => loginBody({ csrf, returnTo }));
+    })
+    .post(
+      "/login",
+      async ({ request }) => {
+        if (!isSameOriginRequest(request, deps.config.issuer)) return refuseCrossOrigin();
+        const read = await readForm(request);
+        if (!read.ok) return errorPage({ status: read.status, title: "Bad request", message: read.message });
+        const { form } = read;
+        if (!verifyPreSessionCsrfToken(request, singleField(form, "csrf_token"))) return badCsrf();
+        const returnTo = safeReturnTo(singleField(form, "return_to"));
+        const login = singleField(form, "login")?.trim() ?? "";
+        const password = singleField(form, "password") ?? "";
+        const user =
+          login.length > 0 && login.length <= 254 && password.length > 0 && password.length <= 256
+            ? await verifyLogin(deps.db, login, password)
+            : null;
+        if (!user)
+          return preSessionPage(
+            request,
+            "Sign in",
+            (csrf) => loginBody({ csrf, returnTo, login, error: "Invalid login or password." }),
+            401,
+          );
+        const { token } = await startSession(user.id);
+        return seeOther(returnTo ?? "/", sessionCookie(deps, token));
+      },
+      { parse: "none" },
+    )
+    .get("/register", ({ request }) => {
+      const returnTo = safeReturnTo(new URL(request.url).searchParams.get("return_to"));
+      return preSessionPage(request, "Create an account", (csrf) => registerBody({ csrf, returnTo }));
+    })
+    .post(
+      "/register",
+      async ({ request }) => {
+        if (!isSameOriginRequest(request, deps.config.issuer)) return refuseCrossOrigin();
+        const read = await readForm(request);
+        if (!read.ok) return errorPage({ status: read.status, title: "Bad request", message: read.message });
+        const { form } = read;
+        if (!verifyPreSessionCsrfToken(request, singleField(form, "csrf_token"))) return badCsrf();
+        const returnTo = safeReturnTo(singleField(form, "return_to"));
+        const username = singleField(form, "username") ?? "";
+        const email = singleField(form, "email") ?? "";
+        const rerender = (error: string, status: number) =>
+          preSessionPage(
+            request,
+            "Create an account",
+            (csrf) => registerBody({ csrf, returnTo, username, email, error }),
+            status,
+          );
+        const parsed = registerForm.safeParse({
+          username,
+          email,
+          password: singleField(form, "password") ?? "",
+        });
+        if (!parsed.success) return rerender(parsed.error.issues[0]?.message ?? "Invalid input.", 400);
+        try {
+          const user = await createUser(deps.db, {
+            id: deps.nextId(),
+            ...parsed.data,
+            now: deps.clock.now(),
+          });
+          const { token } = await startSession(user.id);
+          return seeOther(returnTo ?? "/", sessionCookie(deps, token));
+        } catch (error) {
+          if (isApiError(error)) return rerender(error.message, error.status);
+          throw error;
+        }
+      },
+      { parse: "none" },
+    )
+    .post(
+      "/logout",
+      async ({ request }) => {
+        if (!isSameOriginRequest(request, deps.config.issuer)) return refuseCrossOrigin();
+        const read = await readForm(request);
+        if (!read.ok) return errorPage({ status: read.status, title: "Bad request", message: read.message });
+        const page = await readPageSession(deps, request);
+        if (page) {
+          if (!verifySessionCsrfToken(page.token, singleField(read.form, "csrf_token"))) return badCsrf();
+          await invalidateSession(deps.db, page.session.id);
+        }
+        return seeOther("/", clearSessionCookie(deps));
+      },
+      { parse: "none" },
+    );
 }
