@@ -4,9 +4,10 @@ import type { Deps } from "../deps.ts";
 import { toApplication } from "../domain/applications.ts";
 import { validateBotToken } from "../domain/bot-tokens.ts";
 import { findUserById } from "../domain/users.ts";
+import { authenticateBearer, bearerTokenFrom } from "./bearer.ts";
 import { apiErrorResponse } from "./responses.ts";
 
-const CHALLENGE = { "WWW-Authenticate": "Bot" };
+const CHALLENGE = { "WWW-Authenticate": 'Bot, Bearer realm="fluxer"' };
 
 /** The application behind `Authorization: Bot <token>`; null when the header is absent or another scheme. */
 async function applicationFromBotToken(deps: Deps, header: string): Promise<ApplicationRow | null> {
@@ -14,12 +15,44 @@ async function applicationFromBotToken(deps: Deps, header: string): Promise<Appl
   return match?.[1] ? validateBotToken(deps.db, match[1]) : null;
 }
 
+/**
+ * A client-credentials bearer token stands for the application itself (its subject is the bot user).
+ * Returns the response to send when the token is invalid or is a user's token.
+ */
+async function applicationFromBearer(
+  deps: Deps,
+  request: Request,
+): Promise<{ application: ApplicationRow | null } | { response: Response }> {
+  const auth = await authenticateBearer(deps, request, { requiredScope: null });
+  if (!auth.ok) return { response: auth.response };
+  if (auth.token.grantType !== "client_credentials")
+    return {
+      response: apiErrorResponse(
+        "ACCESS_DENIED",
+        "This endpoint needs a bot token or a client-credentials token",
+      ),
+    };
+  const application = await deps.db
+    .selectFrom("applications")
+    .selectAll()
+    .where("id", "=", auth.token.applicationId)
+    .executeTakeFirst();
+  return { application: application ?? null };
+}
+
 /** "Get Current Application" (SPEC §8): the application itself, never its secrets. */
 export function currentApplicationRoutes(deps: Deps) {
   const handler = async ({ request }: { request: Request }) => {
     const header = request.headers.get("authorization");
     if (!header) return apiErrorResponse("UNAUTHORIZED", "Missing bot token", { headers: CHALLENGE });
-    const application = await applicationFromBotToken(deps, header);
+    let application: ApplicationRow | null;
+    if (bearerTokenFrom(request) !== null) {
+      const found = await applicationFromBearer(deps, request);
+      if ("response" in found) return found.response;
+      application = found.application;
+    } else {
+      application = await applicationFromBotToken(deps, header);
+    }
     const owner = application ? await findUserById(deps.db, application.owner_id) : null;
     if (!application || !owner)
       return apiErrorResponse("INVALID_TOKEN", "Invalid or revoked token", { headers: CHALLENGE });

@@ -1,7 +1,15 @@
 import { Elysia } from "elysia";
 import type { Deps } from "../deps.ts";
+import { authorizationServerMetadata } from "../oauth/metadata.ts";
 
-// Placeholder: filled in by its issue.
-export function metadataRoutes(_deps: Deps) {
-  return new Elysia({ name: "metadata" });
+/** RFC 8414 metadata, generated from the same constants the endpoints enforce. */
+export function metadataRoutes(deps: Deps) {
+  const document = JSON.stringify(authorizationServerMetadata(deps.config));
+  return new Elysia({ name: "metadata" }).get(
+    "/.well-known/oauth-authorization-server",
+    () =>
+      new Response(document, {
+        headers: { "Content-Type": "application/json", "Cache-Control": "public, max-age=300" },
+      }),
+  );
 }

@@ -1,0 +1,58 @@
+import type { UserRow } from "../db/schema.ts";
+import type { Deps } from "../deps.ts";
+import { type AccessToken, validateAccessToken } from "../domain/access-tokens.ts";
+import type { Scope } from "../oauth/scope.ts";
+import { apiErrorResponse } from "./responses.ts";
+
+const REALM = 'realm="fluxer"';
+
+export type BearerResult =
+  | { ok: true; token: AccessToken; user: UserRow }
+  | { ok: false; response: Response };
+
+/** The token of `Authorization: Bearer <token>` (RFC 6750 §2.1); null when absent or another scheme. */
+export function bearerTokenFrom(request: Request): string | null {
+  const header = request.headers.get("authorization");
+  const match = header ? /^bearer +(\S+) *$/i.exec(header) : null;
+  return match?.[1] ?? null;
+}
+
+export function missingTokenResponse(): Response {
+  // RFC 6750 §3.1: a request without credentials gets the challenge but no error code.
+  return apiErrorResponse("UNAUTHORIZED", "Missing bearer token", {
+    headers: { "WWW-Authenticate": `Bearer ${REALM}` },
+  });
+}
+
+export function invalidTokenResponse(): Response {
+  return apiErrorResponse("INVALID_TOKEN", "Invalid, expired or revoked access token", {
+    headers: {
+      "WWW-Authenticate": `Bearer ${REALM}, error="invalid_token", error_description="The access token is invalid"`,
+    },
+  });
+}
+
+export function insufficientScopeResponse(scope: Scope): Response {
+  return apiErrorResponse("MISSING_OAUTH_SCOPE", `This endpoint requires the ${scope} scope`, {
+    extra: { required_scope: scope },
+    headers: { "WWW-Authenticate": `Bearer ${REALM}, error="insufficient_scope", scope="${scope}"` },
+  });
+}
+
+/**
+ * RFC 6750 bearer authentication for resource endpoints: one indexed query (token + family + user), so
+ * a revoked family, an expired token or a deleted application's token fails at once.
+ */
+export async function authenticateBearer(
+  deps: Deps,
+  request: Request,
+  options: { requiredScope: Scope | null },
+): Promise<BearerResult> {
+  const presented = bearerTokenFrom(request);
+  if (presented === null) return { ok: false, response: missingTokenResponse() };
+  const found = await validateAccessToken(deps.db, presented, deps.clock.now());
+  if (!found) return { ok: false, response: invalidTokenResponse() };
+  if (options.requiredScope !== null && !found.token.scopes.includes(options.requiredScope))
+    return { ok: false, response: insufficientScopeResponse(options.requiredScope) };
+  return { ok: true, ...found };
+}
