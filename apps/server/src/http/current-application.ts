@@ -7,7 +7,7 @@ import { findUserById } from "../domain/users.ts";
 import { authenticateBearer, bearerTokenFrom } from "./bearer.ts";
 import { apiErrorResponse } from "./responses.ts";
 
-const CHALLENGE = { "WWW-Authenticate": 'Bot, Bearer realm="fluxer"' };
+const CHALLENGE = { "WWW-Authenticate": "Bot" };
 
 /** The application behind `Authorization: Bot <token>`; null when the header is absent or another scheme. */
 async function applicationFromBotToken(deps: Deps, header: string): Promise<ApplicationRow | null> {
@@ -17,14 +17,15 @@ async function applicationFromBotToken(deps: Deps, header: string): Promise<Appl
 
 /**
  * A client-credentials bearer token stands for the application itself (its subject is the bot user).
- * Returns the response to send when the token is invalid or is a user's token.
+ * Returns the response to send when the token is a user's token (403: valid, but not an application).
  */
 async function applicationFromBearer(
   deps: Deps,
   request: Request,
 ): Promise<{ application: ApplicationRow | null } | { response: Response }> {
   const auth = await authenticateBearer(deps, request, { requiredScope: null });
-  if (!auth.ok) return { response: auth.response };
+  // An invalid bearer falls through to this endpoint's own INVALID_TOKEN answer (challenge: Bot).
+  if (!auth.ok) return { application: null };
   if (auth.token.grantType !== "client_credentials")
     return {
       response: apiErrorResponse(
