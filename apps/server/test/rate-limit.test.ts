@@ -4,7 +4,12 @@ import { Elysia } from "elysia";
 import { sql } from "kysely";
 import { createManualClock } from "../src/clock.ts";
 import { type DatabaseHandle, postgresDatabase } from "../src/db/database.ts";
-import { limitByIp, rateLimitedResponse, rateLimitHeaders } from "../src/http/rate-limit.ts";
+import {
+  limitByIp,
+  rateLimitedResponse,
+  rateLimitHeaders,
+  retryLaterResponse,
+} from "../src/http/rate-limit.ts";
 import { createLogger } from "../src/logger.ts";
 import { DEFAULT_RATE_LIMITS, rateLimitConfig } from "../src/rate-limit/buckets.ts";
 import { createDatabaseRateLimiter } from "../src/rate-limit/database-store.ts";
@@ -15,7 +20,7 @@ import { createRateLimiter, hitBucket, rateLimiterFor } from "../src/rate-limit/
 import { createRedisRateLimiter } from "../src/rate-limit/redis-store.ts";
 import { createSnowflakeGenerator } from "../src/snowflake.ts";
 import type { Context } from "../src/trpc/context.ts";
-import { byIp, rateLimited } from "../src/trpc/rate-limit.ts";
+import { byIp, rateLimited, rateLimitResponseMeta } from "../src/trpc/rate-limit.ts";
 import { createCallerFactory, publicProcedure, router } from "../src/trpc/trpc.ts";
 import { createTestDatabase, testDatabaseKind } from "./support/database.ts";
 import { testConfig } from "./support/harness.ts";
@@ -261,6 +266,18 @@ describe("HTTP answers", () => {
     });
   });
 
+  test("a sign-in lockout answers the same body with Retry-After", async () => {
+    const response = retryLaterResponse(839.5);
+    expect(response.status).toBe(429);
+    expect(response.headers.get("retry-after")).toBe("840");
+    expect(await response.json()).toEqual({
+      code: "RATE_LIMITED",
+      message: "You are being rate limited.",
+      retry_after: 839.5,
+      global: false,
+    });
+  });
+
   test("OAuth routes may answer the RFC 6749 envelope instead", async () => {
     const limiter = createMemoryRateLimiter();
     await limiter.hit("oauth:token", "ip:1", 1, 60, START);
@@ -346,8 +363,10 @@ describe("tRPC middleware", () => {
       req: new Request("http://localhost/trpc/ping"),
       router: testRouter,
       createContext: () => ctx,
+      responseMeta: rateLimitResponseMeta,
     });
     expect(response.status).toBe(429);
+    expect(response.headers.get("retry-after")).toBe("3600");
     const body = await response.json();
     expect(body.error.data).toMatchObject({
       code: "TOO_MANY_REQUESTS",

@@ -156,28 +156,32 @@ export async function cleanupExpired(
 
 /**
  * Runs cleanupExpired every `intervalMs` on an unref'd timer (it never keeps the process alive);
- * a run still going when the next tick comes is not doubled. Returns the stop function.
+ * a run still going when the next tick comes is not doubled. The returned stop function resolves
+ * once an in-flight run has finished, so shutdown can close the database after awaiting it.
  */
 export function startCleanupTimer(
   deps: Pick<Deps, "db" | "clock" | "log">,
   intervalMs: number,
   options: CleanupOptions = {},
-): () => void {
-  let running = false;
-  const timer = setInterval(async () => {
-    if (running) return;
-    running = true;
+): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  const run = async () => {
     try {
       const counts = await cleanupExpired(deps.db, deps.clock.now(), options);
-      if (Object.values(counts).some((count) => count > 0))
-        // Nested: the logger redacts top-level fields named like "tokens" or "codes".
-        deps.log.info("cleanup", { deleted: counts });
+      // Nested: the logger redacts top-level fields named like "tokens" or "codes".
+      if (Object.values(counts).some((count) => count > 0)) deps.log.info("cleanup", { deleted: counts });
     } catch (error) {
       deps.log.error("cleanup failed", { error });
     } finally {
-      running = false;
+      running = null;
     }
+  };
+  const timer = setInterval(() => {
+    running ??= run();
   }, intervalMs);
   timer.unref();
-  return () => clearInterval(timer);
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
 }

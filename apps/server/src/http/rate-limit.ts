@@ -52,6 +52,20 @@ export function rateLimitedResponse(
   });
 }
 
+/**
+ * A 429 for a refusal that has no bucket state to describe, e.g. a sign-in throttle verdict or a
+ * RateLimitedError caught at the edge: Fluxer's body and Retry-After only.
+ */
+export function retryLaterResponse(retryAfterSeconds: number): Response {
+  return apiErrorResponse("RATE_LIMITED", "You are being rate limited.", {
+    headers: {
+      "Retry-After": String(Math.max(1, Math.ceil(retryAfterSeconds))),
+      "Cache-Control": "no-store",
+    },
+    extra: { retry_after: Math.round(retryAfterSeconds * 1000) / 1000, global: false },
+  });
+}
+
 export interface RateLimitCheck {
   result: RateLimitResult;
   /** Headers for the eventual response (Fluxer sends them on success only to bots; optional). */

@@ -25,3 +25,18 @@ export function rateLimited(bucket: BucketName, keyOf: (ctx: Context) => string 
     return next();
   };
 }
+
+/**
+ * `responseMeta` for the fetch adapter: a rate-limited call also gets `Retry-After` (whole seconds,
+ * at least 1), as REST 429s do. Wiring: `fetchRequestHandler({ ..., responseMeta: rateLimitResponseMeta })`.
+ */
+export function rateLimitResponseMeta({ errors }: { errors: readonly unknown[] }): {
+  headers?: Record<string, string>;
+} {
+  const waits = errors.flatMap((error) => {
+    const cause = (error as { cause?: unknown }).cause;
+    return cause instanceof RateLimitedError ? [cause.retryAfterSeconds] : [];
+  });
+  if (waits.length === 0) return {};
+  return { headers: { "Retry-After": String(Math.max(1, Math.ceil(Math.max(...waits)))) } };
+}
