@@ -7,10 +7,12 @@ import { healthRoutes } from "./http/health.ts";
 import { iconRoutes } from "./http/icons.ts";
 import { metadataRoutes } from "./http/metadata.ts";
 import { pagesRoutes } from "./http/pages.ts";
+import { retryLaterResponse } from "./http/rate-limit.ts";
 import { resourceRoutes } from "./http/resources.ts";
 import { apiErrorResponse, SECURITY_HEADERS } from "./http/responses.ts";
 import { tokenRoutes } from "./http/token.ts";
 import { trpcRoutes } from "./http/trpc.ts";
+import { RateLimitedError } from "./rate-limit/rate-limited-error.ts";
 
 const startedAt = new WeakMap<Request, number>();
 
@@ -21,6 +23,7 @@ function requestIdOf(request: Request): string {
 }
 
 function errorResponse(code: string | number, error: unknown, deps: Deps): Response {
+  if (error instanceof RateLimitedError) return retryLaterResponse(error.retryAfterSeconds);
   if (isApiError(error)) return apiErrorResponse(error.code, error.message, { errors: error.errors });
   switch (code) {
     case "NOT_FOUND":

@@ -4,8 +4,12 @@ import type { Config } from "./config.ts";
 import { type DatabaseHandle, openDatabase } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import type { Deps } from "./deps.ts";
+import { startCleanupTimer } from "./domain/cleanup.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createSnowflakeGenerator } from "./snowflake.ts";
+
+/** Expired codes, sessions and dead families are removed in small batches every 10 minutes. */
+const CLEANUP_INTERVAL_MS = 10 * 60_000;
 
 export interface RunningServer {
   url: string;
@@ -17,7 +21,7 @@ export interface RunningServer {
 /** config → database (migrated) → app.listen(); used by index.ts and by tests that need a real socket. */
 export async function startServer(
   config: Config,
-  options: { database?: DatabaseHandle; clock?: Clock; log?: Logger } = {},
+  options: { database?: DatabaseHandle; clock?: Clock; log?: Logger; cleanupIntervalMs?: number } = {},
 ): Promise<RunningServer> {
   const database = options.database ?? openDatabase(config);
   await migrateToLatest(database.db);
@@ -29,6 +33,7 @@ export async function startServer(
     log: options.log ?? createLogger(config.logLevel),
   };
   const app = createApp(deps).listen({ port: config.port, hostname: "0.0.0.0" });
+  const stopCleanup = startCleanupTimer(deps, options.cleanupIntervalMs ?? CLEANUP_INTERVAL_MS);
   const port = app.server?.port ?? config.port;
   return {
     url: `http://localhost:${port}`,
@@ -36,6 +41,7 @@ export async function startServer(
     deps,
     stop: async () => {
       await app.stop(true);
+      await stopCleanup();
       if (!options.database) await database.close();
     },
   };

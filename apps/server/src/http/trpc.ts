@@ -2,6 +2,7 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { Elysia } from "elysia";
 import type { Deps } from "../deps.ts";
 import { createContext } from "../trpc/context.ts";
+import { rateLimitResponseMeta } from "../trpc/rate-limit.ts";
 import { appRouter } from "../trpc/router.ts";
 import { BodyTooLargeError, readBodyBytes, TRPC_BODY_LIMIT } from "./body.ts";
 import { clientIp } from "./client-ip.ts";
@@ -28,6 +29,7 @@ export function trpcRoutes(deps: Deps) {
         req,
         router: appRouter,
         createContext: () => createContext(deps, req, clientIp(request, server, deps.config.trustProxy)),
+        responseMeta: rateLimitResponseMeta,
         onError: ({ error, path }) => {
           if (error.code === "INTERNAL_SERVER_ERROR")
             deps.log.error("trpc procedure failed", { path, error });

@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { ApiError } from "../domain/errors.ts";
+import { assertLoginAllowed, recordLoginFailure, recordLoginSuccess } from "../domain/login-throttle.ts";
 import { createSession, invalidateSession } from "../domain/sessions.ts";
 import { createUser, toUserView, verifyLogin } from "../domain/users.ts";
+import { byIp, rateLimited } from "./rate-limit.ts";
 import { protectedProcedure, publicProcedure, router } from "./trpc.ts";
 
 export const usernameSchema = z
@@ -18,6 +20,7 @@ export const passwordSchema = z
 
 export const authRouter = router({
   register: publicProcedure
+    .use(rateLimited("auth:register", byIp))
     .input(z.object({ username: usernameSchema, email: emailSchema, password: passwordSchema }))
     .mutation(async ({ ctx, input }) => {
       const now = ctx.clock.now();
@@ -34,9 +37,15 @@ export const authRouter = router({
   login: publicProcedure
     .input(z.object({ login: z.string().trim().min(1).max(254), password: z.string().min(1).max(256) }))
     .mutation(async ({ ctx, input }) => {
+      const attempt = { login: input.login, ip: ctx.ip };
+      await assertLoginAllowed(ctx, attempt);
       const user = await verifyLogin(ctx.db, input.login, input.password);
       // One answer for unknown users and wrong passwords: no account enumeration.
-      if (!user) throw new ApiError("INVALID_CREDENTIALS", "Invalid login or password");
+      if (!user) {
+        await recordLoginFailure(ctx, attempt);
+        throw new ApiError("INVALID_CREDENTIALS", "Invalid login or password");
+      }
+      await recordLoginSuccess(ctx, attempt);
       const { token } = await createSession(ctx.db, {
         id: ctx.nextId(),
         userId: user.id,

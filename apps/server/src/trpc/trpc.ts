@@ -2,6 +2,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/unstable-core-do-not-import";
 import { ZodError, z } from "zod";
 import { type ApiCode, ApiError } from "../domain/errors.ts";
+import { RateLimitedError } from "../rate-limit/rate-limited-error.ts";
 import type { Context } from "./context.ts";
 
 const STATUS_TO_TRPC: Record<number, TRPC_ERROR_CODE_KEY> = {
@@ -44,6 +45,7 @@ const t = initTRPC.context<Context>().create({
         stack: undefined,
         apiCode: apiCodeOf(error),
         zodIssues: zodError ? z.flattenError(zodError) : null,
+        retry_after: error.cause instanceof RateLimitedError ? error.cause.retryAfterSeconds : null,
       },
     };
   },

@@ -1,0 +1,35 @@
+import { afterAll, expect, test } from "bun:test";
+import { createTestApp } from "./support/harness.ts";
+import { trpcHttp } from "./support/trpc-http.ts";
+
+const t = await createTestApp({ RATE_LIMITS: "on" });
+afterAll(() => t.close());
+
+test("auth.login locks an account after repeated failures, with Retry-After and retry_after", async () => {
+  await t
+    .caller()
+    .auth.register({ username: "victim", email: "victim@example.com", password: "password123" });
+  const statuses: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    statuses.push(
+      (await trpcHttp(t, "auth.login", { input: { login: "victim", password: `wrong-${i}` } })).status,
+    );
+  }
+  expect(statuses).toEqual(Array(10).fill(401));
+
+  const locked = await t.request("/trpc/auth.login", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ login: "victim", password: "password123" }),
+  });
+  expect(locked.status).toBe(429);
+  expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
+  const body = (await locked.json()) as { error: { data: { apiCode: string; retry_after: number } } };
+  expect(body.error.data.apiCode).toBe("RATE_LIMITED");
+  expect(body.error.data.retry_after).toBeGreaterThan(0);
+
+  // The lock lifts when the window has passed, and the right password works again.
+  t.clock.advance(15 * 60 + 1);
+  const after = await trpcHttp(t, "auth.login", { input: { login: "victim", password: "password123" } });
+  expect(after.status).toBe(200);
+});
