@@ -1,9 +1,13 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: tests read arbitrary JSON wire bodies
+import { createApp } from "../../src/app.ts";
+import { createManualClock } from "../../src/clock.ts";
 import { createAuthorizationCode } from "../../src/domain/authorization-codes.ts";
 import { createBotUser } from "../../src/domain/users.ts";
 import { computeS256Challenge } from "../../src/oauth/pkce.ts";
+import { appRouter } from "../../src/trpc/router.ts";
+import { createCallerFactory } from "../../src/trpc/trpc.ts";
 import { insertTestApplication, registerUser, type TestApplication } from "./fixtures.ts";
-import type { TestApp } from "./harness.ts";
+import { TEST_ISSUER, type TestApp, testConfig } from "./harness.ts";
 
 export const VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
@@ -117,4 +121,24 @@ export async function issueTokens(t: TestApp, client: Client, userId: string, sc
   const res = await exchangeCode(t, client, code);
   if (res.status !== 200) throw new Error(`exchange failed: ${JSON.stringify(res.body)}`);
   return res.body as { access_token: string; refresh_token: string; scope: string; expires_in: number };
+}
+
+/**
+ * The same database with another configuration and its own manual clock. (A second PostgreSQL test
+ * schema in one process trips Kysely's migrator, which finds the first schema's lock table.)
+ */
+export function withEnv(t: TestApp, env: Record<string, string>): TestApp {
+  const clock = createManualClock(t.clock.now());
+  const deps = { ...t.deps, clock, config: testConfig(env) };
+  const app = createApp(deps);
+  const createCaller = createCallerFactory(appRouter);
+  return {
+    ...t,
+    deps,
+    clock,
+    app,
+    request: (path, init) => app.handle(new Request(new URL(path, TEST_ISSUER), init)),
+    caller: (ctx = {}) => createCaller({ ...deps, user: null, session: null, ip: "127.0.0.1", ...ctx }),
+    close: async () => {},
+  };
 }
