@@ -359,6 +359,11 @@ describe("consent page and form POST", () => {
     ["cross-origin Origin", (f: [string, string][]) => f, { origin: "https://evil.example" }],
     ["Origin null", (f: [string, string][]) => f, { origin: "null" }],
     [
+      "Origin null and cross-site",
+      (f: [string, string][]) => f,
+      { origin: "null", "sec-fetch-site": "cross-site" },
+    ],
+    [
       "cross-site Sec-Fetch-Site",
       (f: [string, string][]) => f,
       { origin: "", "sec-fetch-site": "cross-site" },
@@ -493,6 +498,32 @@ describe("escaping", () => {
     expect(page).not.toContain("<img src=x");
     expect(page).toContain("&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt;");
     expect(page).toContain('value="&quot;&gt;&lt;script&gt;alert(&quot;state&quot;)&lt;/script&gt;"');
+  });
+
+  test("icon, terms and privacy links are shown; a javascript: URL never becomes a link", async () => {
+    const linked = await insertTestApplication(t, { ownerId: owner.user.id, name: "Linked" });
+    await t.deps.db
+      .updateTable("applications")
+      .set({
+        icon_hash: "0123abcd",
+        terms_of_service_url: "https://linked.example/terms?a=1&b=2",
+        privacy_policy_url: "javascript:alert(1)",
+      })
+      .where("id", "=", linked.id)
+      .execute();
+    const { token } = await registerUser(t);
+    const query = new URLSearchParams({
+      client_id: linked.id,
+      redirect_uri: linked.redirectUris[0] as string,
+      response_type: "code",
+      scope: "identify",
+    });
+    const page = await (
+      await t.request(`/v1/oauth2/authorize?${query}`, { headers: { cookie: cookieFor(token) } })
+    ).text();
+    expect(page).toContain(`src="/icons/${linked.id}/0123abcd"`);
+    expect(page).toContain('href="https://linked.example/terms?a=1&amp;b=2"');
+    expect(page).not.toContain("javascript:");
   });
 
   test("error descriptions on the error page are escaped", async () => {

@@ -20,11 +20,22 @@ import { isSameOriginRequest, sessionCsrfToken, verifySessionCsrfToken } from ".
 import { readForm, singleField } from "./form.ts";
 import { errorPage, htmlResponse } from "./html.ts";
 import { readPageSession } from "./page-session.ts";
-import { apiErrorResponse } from "./responses.ts";
+import { apiErrorResponse, SECURITY_HEADERS } from "./responses.ts";
 
 function redirect(location: string, status: 302 | 303): Response {
   // Locations may carry a code: keep them out of caches.
   return new Response(null, { status, headers: { Location: location, "Cache-Control": "no-store" } });
+}
+
+/**
+ * Browsers apply the submitting page's `form-action` to the redirects that follow a form POST, so
+ * the global `form-action 'self'` would block the 303 to the client. The consent page widens it to
+ * exactly the origin of the (already validated) redirect URI and keeps every other directive.
+ */
+function consentPageCsp(redirectUri: string): string {
+  const global = SECURITY_HEADERS["Content-Security-Policy"] ?? "";
+  const origin = new URL(redirectUri).origin;
+  return global.replace("form-action 'self'", `form-action 'self' ${origin}`);
 }
 
 function wantsJson(request: Request): boolean {
@@ -107,6 +118,7 @@ export function authorizeRoutes(deps: Deps) {
           user: page.user,
           csrfToken: sessionCsrfToken(page.token),
         }),
+        { headers: { "Content-Security-Policy": consentPageCsp(result.request.redirectUri) } },
       );
     })
     .post(

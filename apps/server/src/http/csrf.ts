@@ -14,8 +14,11 @@ export const PRE_SESSION_CSRF_COOKIE = "flx_csrf";
 
 export function isSameOriginRequest(request: Request, issuer: string): boolean {
   const origin = request.headers.get("origin");
-  if (origin !== null) return origin === new URL(issuer).origin;
   const site = request.headers.get("sec-fetch-site");
+  // Our own pages send `Referrer-Policy: no-referrer`, under which browsers send `Origin: null` even
+  // for same-origin form POSTs (Fetch §3.2.5); then only Sec-Fetch-Site can vouch for the request.
+  if (origin === "null") return site === "same-origin";
+  if (origin !== null) return origin === new URL(issuer).origin;
   if (site !== null) return site === "same-origin";
   // Neither header: not a modern browser's cross-site form; the token check still applies.
   return true;
