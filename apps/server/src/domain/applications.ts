@@ -78,10 +78,18 @@ export interface ApplicationChanges {
 }
 
 type ColumnChanges = Partial<
-  Pick<ApplicationsTable, "name" | "description" | "icon_hash" | "redirect_uris">
-> &
-  Partial<Pick<ApplicationsTable, "bot_public" | "bot_require_code_grant">> &
-  Partial<Pick<ApplicationsTable, "terms_of_service_url" | "privacy_policy_url">>;
+  Pick<
+    ApplicationsTable,
+    | "name"
+    | "description"
+    | "icon_hash"
+    | "redirect_uris"
+    | "bot_public"
+    | "bot_require_code_grant"
+    | "terms_of_service_url"
+    | "privacy_policy_url"
+  >
+>;
 
 function toColumns(changes: ApplicationChanges): ColumnChanges {
   const columns: ColumnChanges = {};
@@ -246,7 +254,7 @@ export async function updateApplication(
   });
 }
 
-interface SudoInput {
+export interface SudoInput {
   id: string;
   user: UserRow;
   password: string;
@@ -255,7 +263,7 @@ interface SudoInput {
 }
 
 /** Ownership first (a stranger learns nothing from the password check), then the account password. */
-async function authorizeSudo(db: Kysely<Database>, input: SudoInput): Promise<ApplicationRow> {
+export async function authorizeSudo(db: Kysely<Database>, input: SudoInput): Promise<ApplicationRow> {
   const row = await findOwnedApplication(db, input.id, input.user);
   if (!(await verifyPassword(input.user, input.password)))
     throw new ApiError("INVALID_PASSWORD", "Password is incorrect");
@@ -281,50 +289,5 @@ export async function deleteApplication(db: Kysely<Database>, input: SudoInput):
       userId: input.user.id,
       applicationId: input.id,
     });
-  });
-}
-
-/** New client secret; the old one stops authenticating at once, issued tokens stay valid. */
-export async function resetClientSecret(
-  db: Kysely<Database>,
-  input: SudoInput,
-): Promise<{ application: Application; clientSecret: string }> {
-  await authorizeSudo(db, input);
-  const clientSecret = generateToken();
-  const application = await rotateCredential(db, input, { client_secret_hash: hashToken(clientSecret) });
-  return { application, clientSecret };
-}
-
-export async function resetBotToken(
-  db: Kysely<Database>,
-  input: SudoInput,
-): Promise<{ application: Application; botToken: string }> {
-  await authorizeSudo(db, input);
-  const bot = generateBotToken(input.id);
-  const application = await rotateCredential(db, input, { bot_token_hash: bot.hash });
-  return { application, botToken: bot.token };
-}
-
-async function rotateCredential(
-  db: Kysely<Database>,
-  input: SudoInput,
-  set: { client_secret_hash: string } | { bot_token_hash: string },
-): Promise<Application> {
-  return db.transaction().execute(async (trx) => {
-    const row = await trx
-      .updateTable("applications")
-      .set({ ...set, version: sql`version + 1`, updated_at: input.now })
-      .where("id", "=", input.id)
-      .returningAll()
-      .executeTakeFirst();
-    if (!row) throw new ApiError("UNKNOWN_APPLICATION", "Unknown application");
-    await recordAuditEvent(trx, {
-      id: input.auditId,
-      type: "client_secret_hash" in set ? "application.secret_reset" : "application.bot_token_reset",
-      at: input.now,
-      userId: input.user.id,
-      applicationId: input.id,
-    });
-    return toApplication(row, input.user);
   });
 }

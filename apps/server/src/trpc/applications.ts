@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { resetBotToken, resetClientSecret } from "../domain/application-secrets.ts";
 import {
   type ApplicationChanges,
   createApplication,
@@ -6,8 +7,6 @@ import {
   getApplication,
   getPublicApplication,
   listApplications,
-  resetBotToken,
-  resetClientSecret,
   updateApplication,
 } from "../domain/applications.ts";
 import { protectedProcedure, publicProcedure, router } from "./trpc.ts";
