@@ -34,7 +34,7 @@ export async function createTestDatabase(options: { max?: number } = {}): Promis
     await sql`create schema ${sql.id(schema)}`.execute(admin.db);
     await admin.close();
     const handle = postgresDatabase(url, { searchPath: schema, max: options.max ?? 10 });
-    await migrateToLatest(handle.db);
+    await migrateToLatest(handle.db, { schema });
     return {
       ...handle,
       close: async () => {
