@@ -137,7 +137,16 @@ describe("authorization flow in Chromium", () => {
       expect(row.redirect_uri).toBe(redirectUri);
 
       // Second run, still signed in: straight to the consent page, and this time deny.
-      await page.goto(authorizeUrl("state-deny-2"));
+      const consentPage = await page.goto(authorizeUrl("state-deny-2"));
+      const headers = consentPage?.headers() ?? {};
+      expect(headers["x-frame-options"]).toBe("DENY");
+      expect(headers["referrer-policy"]).toBe("no-referrer");
+      expect(headers["x-content-type-options"]).toBe("nosniff");
+      // Widened to exactly the client's origin, or Chromium would block the 303 after the POST.
+      expect(headers["content-security-policy"]).toContain(
+        `form-action 'self' http://127.0.0.1:${callback.port};`,
+      );
+      expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
       await page.click("button[value=deny]");
       await page.waitForURL((url) => url.port === String(callback.port));
       const denied = new URL(page.url());
