@@ -20,6 +20,7 @@ import { isSameOriginRequest, sessionCsrfToken, verifySessionCsrfToken } from ".
 import { readForm, singleField } from "./form.ts";
 import { errorPage, htmlResponse } from "./html.ts";
 import { readPageSession } from "./page-session.ts";
+import { limitByIp } from "./rate-limit.ts";
 import { apiErrorResponse, SECURITY_HEADERS } from "./responses.ts";
 
 function redirect(location: string, status: 302 | 303): Response {
@@ -100,27 +101,35 @@ export function authorizeRoutes(deps: Deps) {
     codeTtlSeconds: deps.config.authorizationCodeTtlSeconds,
   });
 
+  const limit = limitByIp(deps, "oauth:authorize");
   return new Elysia({ name: "authorize" })
-    .get("/v1/oauth2/authorize", async ({ request }) => {
-      const url = new URL(request.url);
-      const result = await validateAuthorizationRequest(deps.db, url.searchParams);
-      if (!result.ok) return authorizeFailure(request, result, issuer, 302);
-      const page = await readPageSession(deps, request);
-      if (result.request.prompt === "none")
-        return redirect(
-          await authorizeSilently(grantContext(), { request: result.request, userId: page?.user.id ?? null }),
-          302,
+    .get(
+      "/v1/oauth2/authorize",
+      async ({ request }) => {
+        const url = new URL(request.url);
+        const result = await validateAuthorizationRequest(deps.db, url.searchParams);
+        if (!result.ok) return authorizeFailure(request, result, issuer, 302);
+        const page = await readPageSession(deps, request);
+        if (result.request.prompt === "none")
+          return redirect(
+            await authorizeSilently(grantContext(), {
+              request: result.request,
+              userId: page?.user.id ?? null,
+            }),
+            302,
+          );
+        if (!page) return redirect(`/login?return_to=${encodeURIComponent(url.pathname + url.search)}`, 302);
+        return htmlResponse(
+          renderConsentPage({
+            request: result.request,
+            user: page.user,
+            csrfToken: sessionCsrfToken(page.token),
+          }),
+          { headers: { "Content-Security-Policy": consentPageCsp(result.request.redirectUri) } },
         );
-      if (!page) return redirect(`/login?return_to=${encodeURIComponent(url.pathname + url.search)}`, 302);
-      return htmlResponse(
-        renderConsentPage({
-          request: result.request,
-          user: page.user,
-          csrfToken: sessionCsrfToken(page.token),
-        }),
-        { headers: { "Content-Security-Policy": consentPageCsp(result.request.redirectUri) } },
-      );
-    })
+      },
+      { beforeHandle: limit },
+    )
     .post(
       "/v1/oauth2/authorize",
       async ({ request }) => {
@@ -171,7 +180,7 @@ export function authorizeRoutes(deps: Deps) {
         });
         return redirect(location, 303);
       },
-      { parse: "none" },
+      { parse: "none", beforeHandle: limit },
     )
     .post(
       "/v1/oauth2/authorize/consent",
@@ -219,6 +228,6 @@ export function authorizeRoutes(deps: Deps) {
         });
         return { redirect_to: redirectTo };
       },
-      { parse: "none" },
+      { parse: "none", beforeHandle: limit },
     );
 }

@@ -2,9 +2,11 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Deps } from "../deps.ts";
 import { isApiError } from "../domain/errors.ts";
+import { checkLoginAllowed, recordLoginFailure, recordLoginSuccess } from "../domain/login-throttle.ts";
 import { createSession, invalidateSession } from "../domain/sessions.ts";
 import { createUser, verifyLogin } from "../domain/users.ts";
 import { emailSchema, passwordSchema, usernameSchema } from "../trpc/auth.ts";
+import { clientIp } from "./client-ip.ts";
 import {
   isSameOriginRequest,
   preSessionCsrfToken,
@@ -21,6 +23,7 @@ import {
   safeReturnTo,
   sessionCookie,
 } from "./page-session.ts";
+import { limitByIp } from "./rate-limit.ts";
 
 function seeOther(location: string, setCookie?: string): Response {
   const headers = new Headers({ Location: location, "Cache-Control": "no-store" });
@@ -130,7 +133,7 @@ export function pagesRoutes(deps: Deps) {
     })
     .post(
       "/login",
-      async ({ request }) => {
+      async ({ request, server }) => {
         if (!isSameOriginRequest(request, deps.config.issuer)) return refuseCrossOrigin();
         const read = await readForm(request);
         if (!read.ok) return errorPage({ status: read.status, title: "Bad request", message: read.message });
@@ -139,10 +142,24 @@ export function pagesRoutes(deps: Deps) {
         const returnTo = safeReturnTo(singleField(form, "return_to"));
         const login = singleField(form, "login")?.trim() ?? "";
         const password = singleField(form, "password") ?? "";
+        const attempt = { login, ip: clientIp(request, server, deps.config.trustProxy) };
+        const allowed = await checkLoginAllowed(deps, attempt);
+        if (!allowed.allowed) {
+          const minutes = Math.max(1, Math.ceil(allowed.retryAfterSeconds / 60));
+          const error = `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
+          return preSessionPage(
+            request,
+            "Sign in",
+            (csrf) => loginBody({ csrf, returnTo, login, error }),
+            429,
+          );
+        }
         const user =
           login.length > 0 && login.length <= 254 && password.length > 0 && password.length <= 256
             ? await verifyLogin(deps.db, login, password)
             : null;
+        if (user) await recordLoginSuccess(deps, attempt);
+        else await recordLoginFailure(deps, attempt);
         if (!user)
           return preSessionPage(
             request,
@@ -196,7 +213,7 @@ export function pagesRoutes(deps: Deps) {
           throw error;
         }
       },
-      { parse: "none" },
+      { parse: "none", beforeHandle: limitByIp(deps, "auth:register") },
     )
     .post(
       "/logout",
