@@ -2,7 +2,6 @@
 import { createApp } from "../../src/app.ts";
 import { createManualClock } from "../../src/clock.ts";
 import { createAuthorizationCode } from "../../src/domain/authorization-codes.ts";
-import { createBotUser } from "../../src/domain/users.ts";
 import { computeS256Challenge } from "../../src/oauth/pkce.ts";
 import { appRouter } from "../../src/trpc/router.ts";
 import { createCallerFactory } from "../../src/trpc/trpc.ts";
@@ -17,21 +16,13 @@ export function basicAuth(clientId: string, secret: string): string {
   return `Basic ${btoa(`${enc(clientId)}:${enc(secret)}`)}`;
 }
 
-export interface Client extends TestApplication {
-  ownerId: string;
-}
+export type Client = Pick<TestApplication, "id" | "clientSecret" | "redirectUris">;
 
-/** A user, an application owned by them (with a bot user for client credentials). */
+/** A user and an application owned by them (with its bot user, for client credentials). */
 export async function setupClient(t: TestApp, options: { redirectUris?: string[] } = {}) {
   const owner = await registerUser(t);
   const app = await insertTestApplication(t, { ownerId: owner.user.id, redirectUris: options.redirectUris });
-  const bot = await createBotUser(t.deps.db, {
-    id: t.deps.nextId(),
-    username: "TestBot",
-    now: t.clock.now(),
-  });
-  await t.deps.db.updateTable("applications").set({ bot_user_id: bot.id }).where("id", "=", app.id).execute();
-  return { owner, client: { ...app, ownerId: owner.user.id } as Client, botUserId: bot.id };
+  return { owner, client: app as Client, botUserId: app.botUserId };
 }
 
 export async function mintCode(
