@@ -9,6 +9,7 @@ import {
   listApplications,
   updateApplication,
 } from "../domain/applications.ts";
+import { rateLimited } from "./rate-limit.ts";
 import { protectedProcedure, publicProcedure, router } from "./trpc.ts";
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
@@ -106,21 +107,27 @@ function toChanges(input: WireChanges): ApplicationChanges {
 }
 
 export const applicationsRouter = router({
-  create: protectedProcedure.input(z.object({ name, ...editableFields })).mutation(async ({ ctx, input }) => {
-    const created = await createApplication(ctx.db, {
-      id: ctx.nextId(),
-      botUserId: ctx.nextId(),
-      ownerId: ctx.user.id,
-      now: ctx.clock.now(),
-      maxApplications: ctx.config.maxApplications,
-      fields: { ...toChanges(input), name: input.name },
-    });
-    return { ...created.application, client_secret: created.clientSecret, bot_token: created.botToken };
-  }),
+  create: protectedProcedure
+    .use(rateLimited("applications:create"))
+    .input(z.object({ name, ...editableFields }))
+    .mutation(async ({ ctx, input }) => {
+      const created = await createApplication(ctx.db, {
+        id: ctx.nextId(),
+        botUserId: ctx.nextId(),
+        ownerId: ctx.user.id,
+        now: ctx.clock.now(),
+        maxApplications: ctx.config.maxApplications,
+        fields: { ...toChanges(input), name: input.name },
+      });
+      return { ...created.application, client_secret: created.clientSecret, bot_token: created.botToken };
+    }),
 
-  list: protectedProcedure.query(({ ctx }) => listApplications(ctx.db, ctx.user)),
+  list: protectedProcedure
+    .use(rateLimited("applications:list"))
+    .query(({ ctx }) => listApplications(ctx.db, ctx.user)),
 
   get: protectedProcedure
+    .use(rateLimited("applications:list"))
     .input(z.object({ id: applicationId }))
     .query(({ ctx, input }) => getApplication(ctx.db, input.id, ctx.user)),
 
@@ -129,6 +136,7 @@ export const applicationsRouter = router({
     .query(({ ctx, input }) => getPublicApplication(ctx.db, input.id)),
 
   update: protectedProcedure
+    .use(rateLimited("applications:update"))
     .input(
       z.object({
         id: applicationId,
@@ -148,33 +156,42 @@ export const applicationsRouter = router({
       }),
     ),
 
-  delete: protectedProcedure.input(sudo).mutation(async ({ ctx, input }) => {
-    await deleteApplication(ctx.db, {
-      ...input,
-      user: ctx.user,
-      now: ctx.clock.now(),
-      auditId: ctx.nextId(),
-    });
-    return { ok: true as const };
-  }),
+  delete: protectedProcedure
+    .use(rateLimited("applications:delete"))
+    .input(sudo)
+    .mutation(async ({ ctx, input }) => {
+      await deleteApplication(ctx.db, {
+        ...input,
+        user: ctx.user,
+        now: ctx.clock.now(),
+        auditId: ctx.nextId(),
+      });
+      return { ok: true as const };
+    }),
 
-  resetSecret: protectedProcedure.input(sudo).mutation(async ({ ctx, input }) => {
-    const reset = await resetClientSecret(ctx.db, {
-      ...input,
-      user: ctx.user,
-      now: ctx.clock.now(),
-      auditId: ctx.nextId(),
-    });
-    return { ...reset.application, client_secret: reset.clientSecret };
-  }),
+  resetSecret: protectedProcedure
+    .use(rateLimited("applications:reset"))
+    .input(sudo)
+    .mutation(async ({ ctx, input }) => {
+      const reset = await resetClientSecret(ctx.db, {
+        ...input,
+        user: ctx.user,
+        now: ctx.clock.now(),
+        auditId: ctx.nextId(),
+      });
+      return { ...reset.application, client_secret: reset.clientSecret };
+    }),
 
-  resetBotToken: protectedProcedure.input(sudo).mutation(async ({ ctx, input }) => {
-    const reset = await resetBotToken(ctx.db, {
-      ...input,
-      user: ctx.user,
-      now: ctx.clock.now(),
-      auditId: ctx.nextId(),
-    });
-    return { ...reset.application, bot_token: reset.botToken };
-  }),
+  resetBotToken: protectedProcedure
+    .use(rateLimited("applications:reset"))
+    .input(sudo)
+    .mutation(async ({ ctx, input }) => {
+      const reset = await resetBotToken(ctx.db, {
+        ...input,
+        user: ctx.user,
+        now: ctx.clock.now(),
+        auditId: ctx.nextId(),
+      });
+      return { ...reset.application, bot_token: reset.botToken };
+    }),
 });
