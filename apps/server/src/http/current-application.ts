@@ -5,6 +5,7 @@ import { toApplication } from "../domain/applications.ts";
 import { validateBotToken } from "../domain/bot-tokens.ts";
 import { findUserById } from "../domain/users.ts";
 import { authenticateBearer, bearerTokenFrom } from "./bearer.ts";
+import { limitByIp } from "./rate-limit.ts";
 import { apiErrorResponse } from "./responses.ts";
 
 const CHALLENGE = { "WWW-Authenticate": "Bot" };
@@ -59,7 +60,8 @@ export function currentApplicationRoutes(deps: Deps) {
       return apiErrorResponse("INVALID_TOKEN", "Invalid or revoked token", { headers: CHALLENGE });
     return Response.json(toApplication(application, owner), { headers: { "Cache-Control": "no-store" } });
   };
+  const limit = { beforeHandle: limitByIp(deps, "oauth:introspect") };
   return new Elysia({ name: "current-application" })
-    .get("/v1/applications/@me", handler)
-    .get("/v1/oauth2/applications/@me", handler);
+    .get("/v1/applications/@me", handler, limit)
+    .get("/v1/oauth2/applications/@me", handler, limit);
 }

@@ -7,6 +7,7 @@ import { revokeToken } from "../oauth/revoke.ts";
 import { handleTokenRequest, type Params } from "../oauth/token.ts";
 import { BodyTooLargeError, InvalidEncodingError, mediaType, readBodyText } from "./body.ts";
 import { authenticateClientRequest } from "./client-auth.ts";
+import { limitByIp } from "./rate-limit.ts";
 
 /** RFC 6749 §5.1: token responses (and, here, every OAuth endpoint response) are never cached. */
 const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" } as const;
@@ -72,13 +73,16 @@ function oauthEndpoint(
 }
 
 export function tokenRoutes(deps: Deps) {
+  const tokenLimit = limitByIp(deps, "oauth:token", { envelope: "oauth" });
+  // Revocation and introspection share Fluxer's `oauth:introspect` bucket with the bearer resources.
+  const introspectLimit = limitByIp(deps, "oauth:introspect", { envelope: "oauth" });
   return new Elysia({ name: "token" })
     .post(
       "/v1/oauth2/token",
       oauthEndpoint(deps, "token", async (client, params) =>
         json(await handleTokenRequest(deps, client, params), 200),
       ),
-      { parse: "none" },
+      { parse: "none", beforeHandle: tokenLimit },
     )
     .post(
       "/v1/oauth2/token/revoke",
@@ -86,13 +90,13 @@ export function tokenRoutes(deps: Deps) {
         await revokeToken(deps, client, params);
         return new Response(null, { status: 200, headers: NO_STORE });
       }),
-      { parse: "none" },
+      { parse: "none", beforeHandle: introspectLimit },
     )
     .post(
       "/v1/oauth2/introspect",
       oauthEndpoint(deps, "introspection", async (client, params) =>
         json(await introspectToken(deps, client, params), 200),
       ),
-      { parse: "none" },
+      { parse: "none", beforeHandle: introspectLimit },
     );
 }
