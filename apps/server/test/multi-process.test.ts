@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createClient } from "../../../packages/client/src/index.ts";
 import { postgresDatabase } from "../src/db/database.ts";
 import {
+  clientForm,
   consentAt,
   createScratchDatabase,
   issueTokensAt,
@@ -16,6 +17,7 @@ import {
   type ServerProcess,
   startServerProcess,
   userinfoAt,
+  type WireResponse,
 } from "./support/server-process.ts";
 
 describe.skipIf(!process.env.DATABASE_URL)("two server processes on one PostgreSQL database", () => {
@@ -28,9 +30,16 @@ describe.skipIf(!process.env.DATABASE_URL)("two server processes on one PostgreS
   /** Hits on the `oauth:authorize` bucket (the consent route) made so far in this file. */
   let authorizeHits = 0;
 
+  /** Hits on the `oauth:introspect` bucket (userinfo, @me, introspect, revoke) made so far. */
+  let introspectHits = 0;
+
   const issueTokens = async (baseUrl: string) => {
     authorizeHits++;
     return issueTokensAt(baseUrl, session, client);
+  };
+  const userinfo = async (baseUrl: string, accessToken: string) => {
+    introspectHits++;
+    return userinfoAt(baseUrl, accessToken);
   };
 
   beforeAll(async () => {
@@ -67,7 +76,7 @@ describe.skipIf(!process.env.DATABASE_URL)("two server processes on one PostgreS
   test("20 concurrent refreshes of one token over both processes: exactly one succeeds (grace 0)", async () => {
     const pair = await issueTokens(a.url);
     // Both processes know the family before the race.
-    expect((await userinfoAt(b.url, pair.access_token)).status).toBe(200);
+    expect((await userinfo(b.url, pair.access_token)).status).toBe(200);
 
     const responses = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
@@ -90,8 +99,8 @@ describe.skipIf(!process.env.DATABASE_URL)("two server processes on one PostgreS
     const winner = winners[0]?.body;
     expect(winner.refresh_token).not.toBe(pair.refresh_token);
     for (const url of [a.url, b.url]) {
-      expect((await userinfoAt(url, winner.access_token)).status).toBe(401);
-      expect((await userinfoAt(url, pair.access_token)).status).toBe(401);
+      expect((await userinfo(url, winner.access_token)).status).toBe(401);
+      expect((await userinfo(url, pair.access_token)).status).toBe(401);
     }
     const again = await refreshAt(b.url, client, winner.refresh_token);
     expect(again.status).toBe(400);
@@ -122,7 +131,7 @@ describe.skipIf(!process.env.DATABASE_URL)("two server processes on one PostgreS
     const second = rotated.body;
     // The new pair works on both processes before the reuse.
     for (const url of [a.url, b.url]) {
-      const info = await userinfoAt(url, second.access_token);
+      const info = await userinfo(url, second.access_token);
       expect(info.status).toBe(200);
       expect(info.body.sub).toBe(userId);
     }
@@ -138,18 +147,92 @@ describe.skipIf(!process.env.DATABASE_URL)("two server processes on one PostgreS
     expect(afterReuse.body.error).toBe("invalid_grant");
     for (const url of [a.url, b.url]) {
       for (const token of [second.access_token, first.access_token]) {
-        const info = await userinfoAt(url, token);
+        const info = await userinfo(url, token);
         expect(info.status).toBe(401);
         expect(info.headers.get("www-authenticate")).toContain('error="invalid_token"');
       }
     }
   });
 
+  test("the oauth:introspect bucket (120/min per IP) is one counter for both processes and routes", async () => {
+    // Successful answers carry no X-RateLimit-* headers (only 429s do), so the proof is the count:
+    // separate counters would let 120 through on each process; one shared counter lets exactly the
+    // rest of the 120 through, alternating processes and routes, then denies everywhere. The window
+    // opened at this file's first userinfo call and lasts 60 s, longer than this file runs.
+    const limit = 120;
+    const pair = await issueTokens(a.url);
+    const allowedBefore = limit - introspectHits;
+    expect(allowedBefore).toBeGreaterThan(100);
+
+    const answers: {
+      process: "a" | "b";
+      route: "userinfo" | "introspect";
+      status: number;
+      res: WireResponse;
+    }[] = [];
+    for (let i = 0; i < allowedBefore + 8; i++) {
+      const side = i % 2 === 0 ? "a" : "b";
+      const url = side === "a" ? a.url : b.url;
+      const route = i % 4 < 2 ? "userinfo" : "introspect";
+      let res: WireResponse;
+      if (route === "userinfo") res = await userinfo(url, pair.access_token);
+      else {
+        introspectHits++;
+        res = await clientForm(url, client, "/v1/oauth2/introspect", { token: pair.access_token });
+      }
+      answers.push({ process: side, route, status: res.status, res });
+    }
+    const allowed = answers.slice(0, allowedBefore);
+    const denied = answers.slice(allowedBefore);
+    for (const answer of allowed) {
+      expect(answer.status).toBe(200);
+      if (answer.route === "introspect") expect(answer.res.body.active).toBe(true);
+      else expect(answer.res.body.sub).toBe(userId);
+    }
+    // The denials cover both processes and both routes.
+    expect(new Set(denied.map((answer) => `${answer.process}:${answer.route}`))).toEqual(
+      new Set(["a:userinfo", "b:userinfo", "a:introspect", "b:introspect"]),
+    );
+    const resets = new Set<string | null>();
+    for (const { route, status, res } of denied) {
+      expect(status).toBe(429);
+      expect(res.headers.get("x-ratelimit-limit")).toBe(String(limit));
+      expect(res.headers.get("x-ratelimit-remaining")).toBe("0");
+      expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      // Introspection keeps the RFC body; the bearer resource answers Fluxer's.
+      if (route === "introspect") expect(res.body.error).toBe("rate_limited");
+      else expect(res.body.code).toBe("RATE_LIMITED");
+      resets.add(res.headers.get("x-ratelimit-reset"));
+    }
+    // Both processes report the same window, and the retry hint counts down with it.
+    expect(resets.size).toBe(1);
+    const retryAfter = Number(denied.at(-1)?.res.headers.get("x-ratelimit-reset-after"));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+
+    // Another bucket is untouched: the token endpoint still answers on both processes.
+    const rotated = await refreshAt(b.url, client, pair.refresh_token);
+    expect(rotated.status).toBe(200);
+    const again = await refreshAt(a.url, client, rotated.body.refresh_token);
+    expect(again.status).toBe(200);
+
+    const db = postgresDatabase(database.url, { max: 1 });
+    try {
+      const rows = await db.db
+        .selectFrom("rate_limits")
+        .select(["count"])
+        .where("bucket", "=", "oauth:introspect")
+        .execute();
+      expect(rows).toEqual([{ count: introspectHits }]);
+      expect(introspectHits).toBe(limit + 8);
+    } finally {
+      await db.close();
+    }
+  });
+
   test("the oauth:authorize rate limit (60/min per IP) is one counter for both processes", async () => {
-    // At the time of writing the token and introspect buckets are not wired to their routes and
-    // successful answers carry no X-RateLimit-* headers, so this drives the consent route, whose
-    // oauth:authorize bucket is wired, and counts what gets through. The bucket's window opened at
-    // this file's first consent and lasts 60 s, longer than this file runs.
+    // The same proof on another bucket, through the JSON consent route. The window opened at this
+    // file's first consent and lasts 60 s, longer than this file runs.
     const limit = 60;
     const allowedBefore = limit - authorizeHits;
     expect(allowedBefore).toBeGreaterThan(10);
