@@ -122,7 +122,7 @@ describe.skipIf(!process.env.DATABASE_URL)("two server processes on one PostgreS
     } finally {
       await db.close();
     }
-  });
+  }, 20_000);
 
   test("reuse detected on one process revokes the family on both", async () => {
     const first = await issueTokens(b.url);
@@ -152,7 +152,7 @@ describe.skipIf(!process.env.DATABASE_URL)("two server processes on one PostgreS
         expect(info.headers.get("www-authenticate")).toContain('error="invalid_token"');
       }
     }
-  });
+  }, 20_000);
 
   test("the oauth:introspect bucket (120/min per IP) is one counter for both processes and routes", async () => {
     // Successful answers carry no X-RateLimit-* headers (only 429s do), so the proof is the count:
@@ -228,7 +228,7 @@ describe.skipIf(!process.env.DATABASE_URL)("two server processes on one PostgreS
     } finally {
       await db.close();
     }
-  });
+  }, 20_000);
 
   test("the oauth:authorize rate limit (60/min per IP) is one counter for both processes", async () => {
     // The same proof on another bucket, through the JSON consent route. The window opened at this
@@ -275,5 +275,5 @@ describe.skipIf(!process.env.DATABASE_URL)("two server processes on one PostgreS
     } finally {
       await db.close();
     }
-  });
+  }, 20_000);
 });
