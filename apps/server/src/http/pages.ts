@@ -2,9 +2,9 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Deps } from "../deps.ts";
 import { isApiError } from "../domain/errors.ts";
-import { checkLoginAllowed, recordLoginFailure, recordLoginSuccess } from "../domain/login-throttle.ts";
 import { createSession, invalidateSession } from "../domain/sessions.ts";
-import { createUser, verifyLogin } from "../domain/users.ts";
+import { signIn } from "../domain/sign-in.ts";
+import { createUser } from "../domain/users.ts";
 import { emailSchema, passwordSchema, usernameSchema } from "../trpc/auth.ts";
 import { clientIp } from "./client-ip.ts";
 import {
@@ -142,31 +142,24 @@ export function pagesRoutes(deps: Deps) {
         const returnTo = safeReturnTo(singleField(form, "return_to"));
         const login = singleField(form, "login")?.trim() ?? "";
         const password = singleField(form, "password") ?? "";
-        const attempt = { login, ip: clientIp(request, server, deps.config.trustProxy) };
-        const allowed = await checkLoginAllowed(deps, attempt);
-        if (!allowed.allowed) {
-          const minutes = Math.max(1, Math.ceil(allowed.retryAfterSeconds / 60));
-          const error = `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
+        const result =
+          login.length > 0 && login.length <= 254 && password.length > 0 && password.length <= 256
+            ? await signIn(deps, { login, password, ip: clientIp(request, server, deps.config.trustProxy) })
+            : ({ ok: false, reason: "invalid_credentials" } as const);
+        if (!result.ok) {
+          const error =
+            result.reason === "throttled"
+              ? `Too many failed attempts. Try again in ${Math.max(1, Math.ceil(result.retryAfterSeconds / 60))} minute(s).`
+              : "Invalid login or password.";
+          const status = result.reason === "throttled" ? 429 : 401;
           return preSessionPage(
             request,
             "Sign in",
             (csrf) => loginBody({ csrf, returnTo, login, error }),
-            429,
+            status,
           );
         }
-        const user =
-          login.length > 0 && login.length <= 254 && password.length > 0 && password.length <= 256
-            ? await verifyLogin(deps.db, login, password)
-            : null;
-        if (user) await recordLoginSuccess(deps, attempt);
-        else await recordLoginFailure(deps, attempt);
-        if (!user)
-          return preSessionPage(
-            request,
-            "Sign in",
-            (csrf) => loginBody({ csrf, returnTo, login, error: "Invalid login or password." }),
-            401,
-          );
+        const { user } = result;
         const { token } = await startSession(user.id);
         return seeOther(returnTo ?? "/", sessionCookie(deps, token));
       },

@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { ApiError } from "../domain/errors.ts";
-import { assertLoginAllowed, recordLoginFailure, recordLoginSuccess } from "../domain/login-throttle.ts";
 import { createSession, invalidateSession } from "../domain/sessions.ts";
-import { createUser, toUserView, verifyLogin } from "../domain/users.ts";
+import { signIn } from "../domain/sign-in.ts";
+import { createUser, toUserView } from "../domain/users.ts";
+import { RateLimitedError } from "../rate-limit/rate-limited-error.ts";
 import { byIp, rateLimited } from "./rate-limit.ts";
 import { protectedProcedure, publicProcedure, router } from "./trpc.ts";
 
@@ -37,15 +38,11 @@ export const authRouter = router({
   login: publicProcedure
     .input(z.object({ login: z.string().trim().min(1).max(254), password: z.string().min(1).max(256) }))
     .mutation(async ({ ctx, input }) => {
-      const attempt = { login: input.login, ip: ctx.ip };
-      await assertLoginAllowed(ctx, attempt);
-      const user = await verifyLogin(ctx.db, input.login, input.password);
+      const result = await signIn(ctx, { login: input.login, password: input.password, ip: ctx.ip });
+      if (!result.ok && result.reason === "throttled") throw new RateLimitedError(result.retryAfterSeconds);
       // One answer for unknown users and wrong passwords: no account enumeration.
-      if (!user) {
-        await recordLoginFailure(ctx, attempt);
-        throw new ApiError("INVALID_CREDENTIALS", "Invalid login or password");
-      }
-      await recordLoginSuccess(ctx, attempt);
+      if (!result.ok) throw new ApiError("INVALID_CREDENTIALS", "Invalid login or password");
+      const { user } = result;
       const { token } = await createSession(ctx.db, {
         id: ctx.nextId(),
         userId: user.id,
