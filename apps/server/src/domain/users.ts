@@ -59,27 +59,43 @@ export interface NewUser {
   now: Date;
 }
 
+/** The one place a users row is written; humans and bots differ only in these fields. */
+function insertUser(
+  db: Kysely<Database>,
+  fields: {
+    id: string;
+    username: string;
+    email: string | null;
+    bot: boolean;
+    passwordHash: string | null;
+    now: Date;
+  },
+): Promise<UserRow> {
+  return db
+    .insertInto("users")
+    .values({
+      id: fields.id,
+      username: fields.username,
+      discriminator: randomDiscriminator(),
+      global_name: null,
+      avatar: null,
+      email: fields.email,
+      // Bots have no mailbox to verify; humans start unverified.
+      verified: fields.bot,
+      flags: 0,
+      bot: fields.bot,
+      system: false,
+      password_hash: fields.passwordHash,
+      created_at: fields.now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
 export async function createUser(db: Db, input: NewUser): Promise<UserRow> {
   const passwordHash = await Bun.password.hash(input.password, { algorithm: "argon2id" });
   try {
-    return await db
-      .insertInto("users")
-      .values({
-        id: input.id,
-        username: input.username,
-        discriminator: randomDiscriminator(),
-        global_name: null,
-        avatar: null,
-        email: input.email,
-        verified: false,
-        flags: 0,
-        bot: false,
-        system: false,
-        password_hash: passwordHash,
-        created_at: input.now,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    return await insertUser(db, { ...input, bot: false, passwordHash });
   } catch (error) {
     const constraint = uniqueViolation(error);
     if (constraint === "users_username_key")
@@ -89,28 +105,11 @@ export async function createUser(db: Db, input: NewUser): Promise<UserRow> {
   }
 }
 
-export async function createBotUser(
+export function createBotUser(
   db: Kysely<Database>,
   input: { id: string; username: string; now: Date },
 ): Promise<UserRow> {
-  return db
-    .insertInto("users")
-    .values({
-      id: input.id,
-      username: input.username,
-      discriminator: randomDiscriminator(),
-      global_name: null,
-      avatar: null,
-      email: null,
-      verified: true,
-      flags: 0,
-      bot: true,
-      system: false,
-      password_hash: null,
-      created_at: input.now,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  return insertUser(db, { ...input, email: null, bot: true, passwordHash: null });
 }
 
 export async function findUserById(db: Kysely<Database>, id: string): Promise<UserRow | null> {
