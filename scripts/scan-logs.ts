@@ -1,5 +1,6 @@
 /**
- * After the test suite: the servers' logs must contain no token, code, secret or password.
+ * After the test suite: the servers' logs must contain no token, code, secret or password, and the
+ * access log must show no request answered with a 5xx (SPEC §3: bad input never yields a 500).
  * Run by `bun run test`. Fails when the log is missing or empty (a scan of nothing proves nothing).
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
@@ -33,6 +34,21 @@ for (const [index, line] of lines.entries()) {
     }
   }
 }
-console.log(`scan-logs: ${lines.length} log lines scanned, ${findings} secrets found`);
-if (findings > 0) process.exit(1);
+let serverErrors = 0;
+for (const line of lines) {
+  if (!line.startsWith("{")) continue;
+  try {
+    const entry = JSON.parse(line) as { msg?: string; status?: number; path?: string; method?: string };
+    if (entry.msg === "request" && typeof entry.status === "number" && entry.status >= 500) {
+      serverErrors++;
+      if (serverErrors <= 10) console.error(`scan-logs: ${entry.status} for ${entry.method} ${entry.path}`);
+    }
+  } catch {
+    // Spawned servers' stdout may interleave partial lines; only whole JSON lines are access-log entries.
+  }
+}
+console.log(
+  `scan-logs: ${lines.length} log lines scanned, ${findings} secrets found, ${serverErrors} requests answered 5xx`,
+);
+if (findings > 0 || serverErrors > 0) process.exit(1);
 if (process.argv.includes("--clean")) rmSync(file);
