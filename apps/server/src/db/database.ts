@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
-import { Kysely, PGliteDialect } from "kysely";
+import { Kysely, type LogConfig, PGliteDialect } from "kysely";
 import { PostgresJSDialect } from "kysely-postgres-js";
 import postgres from "postgres";
 import type { Database } from "./schema.ts";
@@ -21,8 +21,8 @@ export function createPGlite(dataDir?: string, options: { loadDataDir?: Blob } =
   return new PGlite({ dataDir, parsers: { [INT8_OID]: (value: string) => value }, ...options });
 }
 
-export function pgliteDatabase(pglite: PGlite): DatabaseHandle {
-  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+export function pgliteDatabase(pglite: PGlite, options: { log?: LogConfig } = {}): DatabaseHandle {
+  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), log: options.log });
   return { db, kind: "pglite", close: () => db.destroy() };
 }
 
@@ -30,6 +30,8 @@ export interface PostgresOptions {
   max?: number;
   /** Schema to put first on the search path (tests isolate themselves in a schema each). */
   searchPath?: string;
+  /** Kysely's query log (tests count database round trips with it); off by default. */
+  log?: LogConfig;
 }
 
 export function postgresDatabase(url: string, options: PostgresOptions = {}): DatabaseHandle {
@@ -38,7 +40,7 @@ export function postgresDatabase(url: string, options: PostgresOptions = {}): Da
     onnotice: () => {},
     connection: options.searchPath ? { search_path: options.searchPath } : {},
   });
-  const db = new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: sql }) });
+  const db = new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: sql }), log: options.log });
   return { db, kind: "postgres", close: () => db.destroy() };
 }
 

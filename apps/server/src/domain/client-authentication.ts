@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Expression, type Kysely, type SqlBool, sql } from "kysely";
 import { constantTimeEqual, hashToken } from "../crypto.ts";
 import type { ApplicationRow, Database } from "../db/schema.ts";
 import { isSnowflake } from "../snowflake.ts";
@@ -22,4 +22,86 @@ export async function authenticateClient(
     .executeTakeFirst();
   if (!application) return null;
   return constantTimeEqual(presented, application.client_secret_hash) ? application : null;
+}
+
+/**
+ * A client that presented the right secret. `current` says whether this request has read the
+ * application row from the database; when false it matched only this process's cache, and everything
+ * done on its behalf must re-check it in the same statement (`isCurrentClient`) or first call
+ * `confirmClient`, so a secret reset or a deletion in any process takes effect at once.
+ */
+export interface AuthenticatedClient {
+  readonly id: string;
+  /** SHA-256 of the presented secret, which equals the stored hash when the client is current. */
+  readonly secretHash: string;
+  readonly current: boolean;
+}
+
+/**
+ * id → secret hash, per database handle. Not a TTL cache: an entry only lets a request skip the lookup
+ * *before* its statement; the statement itself still checks the hash against the row.
+ */
+const secretHashes = new WeakMap<Kysely<Database>, Map<string, string>>();
+const MAX_CACHED_CLIENTS = 10_000;
+
+function cacheOf(db: Kysely<Database>): Map<string, string> {
+  let cache = secretHashes.get(db);
+  if (!cache) {
+    cache = new Map();
+    secretHashes.set(db, cache);
+  }
+  return cache;
+}
+
+export function forgetClient(db: Kysely<Database>, clientId: string): void {
+  secretHashes.get(db)?.delete(clientId);
+}
+
+/**
+ * Like `authenticateClient`, but a client whose secret matches the cached hash costs no query. On a
+ * cache miss or mismatch (say, the secret was reset in another process) the row is read again.
+ */
+export async function authenticateClientCached(
+  db: Kysely<Database>,
+  clientId: string,
+  secret: string,
+): Promise<AuthenticatedClient | null> {
+  const presented = hashToken(secret);
+  if (!isSnowflake(clientId)) return null;
+  const cache = cacheOf(db);
+  const cached = cache.get(clientId);
+  if (cached !== undefined && constantTimeEqual(presented, cached))
+    return { id: clientId, secretHash: presented, current: false };
+  const row = await db
+    .selectFrom("applications")
+    .select("client_secret_hash")
+    .where("id", "=", clientId)
+    .executeTakeFirst();
+  if (!row) {
+    cache.delete(clientId);
+    return null;
+  }
+  if (cache.size >= MAX_CACHED_CLIENTS) cache.clear();
+  cache.set(clientId, row.client_secret_hash);
+  return constantTimeEqual(presented, row.client_secret_hash)
+    ? { id: clientId, secretHash: presented, current: true }
+    : null;
+}
+
+/** SQL: the client's application still exists with this secret hash (for a statement's WHERE). */
+export function isCurrentClient(client: AuthenticatedClient): Expression<SqlBool> {
+  return sql<SqlBool>`exists (select 1 from applications where id = ${client.id} and client_secret_hash = ${client.secretHash})`;
+}
+
+/** One SELECT unless this request already read the row; a stale cache entry is dropped. */
+export async function confirmClient(db: Kysely<Database>, client: AuthenticatedClient): Promise<boolean> {
+  if (client.current) return true;
+  const row = await db
+    .selectFrom("applications")
+    .select("id")
+    .where("id", "=", client.id)
+    .where("client_secret_hash", "=", client.secretHash)
+    .executeTakeFirst();
+  if (!row) forgetClient(db, client.id);
+  return row !== undefined;
 }

@@ -1,6 +1,5 @@
-import type { ApplicationRow } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
-import { authenticateClient } from "../domain/client-authentication.ts";
+import { type AuthenticatedClient, authenticateClientCached } from "../domain/client-authentication.ts";
 import { invalidClient, invalidRequest } from "../oauth/errors.ts";
 import type { TokenEndpointAuthMethod } from "../oauth/metadata.ts";
 import type { Params } from "../oauth/token.ts";
@@ -63,14 +62,18 @@ export function extractClientCredentials(request: Request, params: Params): Clie
   return { method: "client_secret_post", clientId: postId, clientSecret: postSecret };
 }
 
-/** Client authentication shared by token, revocation and introspection; checked before anything else. */
+/**
+ * Client authentication shared by token, revocation and introspection; checked before anything else.
+ * A client known to this process costs no query here: the grant's statement re-checks it (see
+ * `AuthenticatedClient`).
+ */
 export async function authenticateClientRequest(
   deps: Deps,
   request: Request,
   params: Params,
-): Promise<ApplicationRow> {
+): Promise<AuthenticatedClient> {
   const credentials = extractClientCredentials(request, params);
-  const client = await authenticateClient(deps.db, credentials.clientId, credentials.clientSecret);
+  const client = await authenticateClientCached(deps.db, credentials.clientId, credentials.clientSecret);
   if (!client) throw invalidClient();
   return client;
 }

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
-import type { ApplicationRow } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
-import { invalidRequest, isOAuthError, OAuthError, serverError } from "../oauth/errors.ts";
+import { type AuthenticatedClient, confirmClient } from "../domain/client-authentication.ts";
+import { invalidClient, invalidRequest, isOAuthError, OAuthError, serverError } from "../oauth/errors.ts";
 import { introspectToken } from "../oauth/introspect.ts";
 import { revokeToken } from "../oauth/revoke.ts";
 import { handleTokenRequest, type Params } from "../oauth/token.ts";
@@ -47,20 +47,40 @@ function json(body: unknown, status: number, headers: Record<string, string> = {
 }
 
 /**
+ * Client authentication comes before the grant (SPEC §7.2): a grant error for a client matched only
+ * against the process cache is reported only once the client is confirmed, else it is invalid_client.
+ */
+async function confirmedError(
+  deps: Deps,
+  client: AuthenticatedClient | null,
+  error: unknown,
+): Promise<unknown> {
+  if (client === null || !isOAuthError(error) || error.code === "invalid_client") return error;
+  return (await confirmClient(deps.db, client)) ? error : invalidClient();
+}
+
+/**
  * parse → authenticate the client → decide → write. OAuth errors become RFC 6749 §5.2 JSON; anything
  * unexpected is logged and becomes server_error (bad input never gets that far).
  */
 function oauthEndpoint(
   deps: Deps,
   name: string,
-  handle: (client: ApplicationRow, params: Params) => Promise<Response>,
+  handle: (client: AuthenticatedClient, params: Params) => Promise<Response>,
 ) {
   return async ({ request }: { request: Request }): Promise<Response> => {
+    let client: AuthenticatedClient | null = null;
     try {
       const params = await readOAuthForm(request);
-      const client = await authenticateClientRequest(deps, request, params);
+      client = await authenticateClientRequest(deps, request, params);
       return await handle(client, params);
-    } catch (error) {
+    } catch (thrown) {
+      let error = thrown;
+      try {
+        error = await confirmedError(deps, client, thrown);
+      } catch (cause) {
+        error = cause;
+      }
       if (isOAuthError(error)) {
         const headers: Record<string, string> = {};
         if (error.code === "invalid_client") headers["WWW-Authenticate"] = BASIC_CHALLENGE;

@@ -1,29 +1,32 @@
 /**
  * grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.6).
  *
- * Database round trips (client authentication included):
- * - success: 7 — SELECT application (client auth), BEGIN, UPDATE…RETURNING code, INSERT family,
- *   INSERT access token, INSERT refresh token, COMMIT.
- * - invalid code / bad redirect_uri / PKCE / expired: 4 — client auth, BEGIN, UPDATE, ROLLBACK
- *   (+1 SELECT when the code is unknown or already consumed).
- * - replay: 8+ — client auth, BEGIN, UPDATE (0 rows), SELECT code, UPDATE families, INSERT audit ×2,
- *   COMMIT.
+ * Database round trips (client authentication included; "+1" is the SELECT application that client
+ * authentication costs on this process's first request for the client or after a secret change):
+ * - success: 1 (+1) — one statement consumes the code, checks client, expiry, redirect_uri and PKCE,
+ *   and inserts family, access and refresh token (was 7: client auth, BEGIN, UPDATE, 3 INSERTs, COMMIT).
+ * - invalid code / bad redirect_uri / PKCE / expired: the statement (0 rows), then the slow path: SELECT
+ *   application (cached clients only), BEGIN, UPDATE, ROLLBACK (+1 SELECT when unknown or consumed).
+ * - replay: the statement, then SELECT application (cached clients), BEGIN, UPDATE (0 rows), SELECT code,
+ *   UPDATE families, INSERT audit ×2, COMMIT.
  */
-import { hashToken } from "../crypto.ts";
-import type { ApplicationRow } from "../db/schema.ts";
+import { generateToken, hashToken } from "../crypto.ts";
 import type { Deps } from "../deps.ts";
 import { hasTokenShape } from "../domain/access-tokens.ts";
 import { recordAuditEvent } from "../domain/audit.ts";
+import type { AuthenticatedClient } from "../domain/client-authentication.ts";
+import { exchangeCodeInOneStatement } from "../domain/one-statement-grants.ts";
 import { createTokenFamily, type IssuedTokens, revokeTokenFamiliesWhere } from "../domain/token-families.ts";
+import { requireCurrentClient } from "./client.ts";
 import { invalidGrant, invalidRequest } from "./errors.ts";
-import { verifyCodeVerifier } from "./pkce.ts";
+import { computeS256Challenge, isValidCodeVerifier, verifyCodeVerifier } from "./pkce.ts";
 import type { Params } from "./token.ts";
 
 type Outcome = { ok: true; tokens: IssuedTokens } | { ok: false; description: string };
 
 export async function exchangeAuthorizationCode(
   deps: Deps,
-  client: ApplicationRow,
+  client: AuthenticatedClient,
   params: Params,
 ): Promise<IssuedTokens> {
   const code = params.get("code");
@@ -35,6 +38,38 @@ export async function exchangeAuthorizationCode(
   const codeHash = hashToken(code);
   const now = deps.clock.now();
 
+  // A malformed verifier never matches; the slow path says why.
+  if (verifier === null || isValidCodeVerifier(verifier)) {
+    const tokens = await exchangeCodeInOneStatement(
+      deps.db,
+      client,
+      {
+        familyId: deps.nextId(),
+        codeHash,
+        redirectUri,
+        verifier,
+        s256Challenge: verifier === null ? null : computeS256Challenge(verifier),
+      },
+      {
+        now,
+        accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,
+        accessToken: generateToken(),
+        refreshToken: generateToken(),
+      },
+    );
+    if (tokens) return tokens;
+  }
+  return exchangeSlowly(deps, client, { codeHash, redirectUri, verifier, now });
+}
+
+/** Every failure (and the replay revocation) in one transaction; also the path for stale cached clients. */
+async function exchangeSlowly(
+  deps: Deps,
+  client: AuthenticatedClient,
+  input: { codeHash: string; redirectUri: string; verifier: string | null; now: Date },
+): Promise<IssuedTokens> {
+  const { codeHash, redirectUri, verifier, now } = input;
+  await requireCurrentClient(deps, client);
   const outcome: Outcome = await deps.db.transaction().execute(async (trx) => {
     // Single use: the conditional UPDATE is the only way to consume a code; of N racing exchanges
     // exactly one sees the row (the others block on its lock, then see consumed_at set).

@@ -2,14 +2,16 @@
  * Token introspection (RFC 7662). Active only for a live token of the calling client; anything else
  * is exactly {"active": false}, so the response never tells whose a token is.
  *
- * Database round trips (client authentication included): 2 for a token found by the first lookup
- * (access tokens, or refresh tokens first when hinted), 3 otherwise.
+ * Database round trips (client authentication included): 1 — one statement re-checks the client and
+ * looks up access and refresh tokens together (+1 SELECT application on this process's first request
+ * for the client or after a secret change). Was 2 (access token found) or 3 (refresh token).
  */
+import { sql } from "kysely";
 import { hashToken } from "../crypto.ts";
-import type { ApplicationRow } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
 import { hasTokenShape } from "../domain/access-tokens.ts";
-import { invalidRequest } from "./errors.ts";
+import { type AuthenticatedClient, forgetClient, isCurrentClient } from "../domain/client-authentication.ts";
+import { invalidClient, invalidRequest } from "./errors.ts";
 import { formatScope } from "./scope.ts";
 import type { Params } from "./token.ts";
 
@@ -28,76 +30,76 @@ export type IntrospectionResponse =
 
 const seconds = (date: Date | string) => Math.floor(new Date(date).getTime() / 1000);
 
+interface FoundToken {
+  client_ok: boolean;
+  token_type: "Bearer" | "refresh_token" | null;
+  scopes: string[];
+  user_id: string;
+  created_at: Date | string;
+  expires_at: Date | string | null;
+}
+
+/**
+ * One statement: whether the client is still current, and the live token of that client (access or
+ * refresh; the hinted kind first, as RFC 7662 §2.1 suggests). A hash is 256 bits: at most one matches.
+ */
+async function findToken(
+  deps: Deps,
+  client: AuthenticatedClient,
+  tokenHash: string,
+  preferred: "Bearer" | "refresh_token",
+): Promise<FoundToken> {
+  const now = deps.clock.now();
+  const idle = deps.config.refreshTokenIdleSeconds;
+  const createdAfter = idle === null ? null : new Date(now.getTime() - idle * 1000);
+  const { rows } = await sql<FoundToken>`
+    select c.ok as client_ok, t.token_type, t.scopes, t.user_id, t.created_at, t.expires_at
+    from (select ${isCurrentClient(client)} as ok) c
+    left join lateral (
+      select * from (
+        select 'Bearer' as token_type, a.scopes, a.user_id, a.created_at, a.expires_at
+        from access_tokens a join token_families f on f.id = a.family_id
+        where a.token_hash = ${tokenHash} and a.application_id = ${client.id}
+          and a.expires_at > ${now} and f.revoked_at is null
+        union all
+        select 'refresh_token', r.scopes, f.user_id, r.created_at, null::timestamptz
+        from refresh_tokens r join token_families f on f.id = r.family_id
+        where r.token_hash = ${tokenHash} and r.used_at is null
+          and f.application_id = ${client.id} and f.revoked_at is null
+          and (${createdAfter}::timestamptz is null or r.created_at > ${createdAfter}::timestamptz)
+      ) u
+      order by u.token_type = ${preferred} desc
+      limit 1
+    ) t on c.ok`.execute(deps.db);
+  const row = rows[0];
+  if (!row) throw new Error("introspection query returned no row");
+  return row;
+}
+
 export async function introspectToken(
   deps: Deps,
-  client: ApplicationRow,
+  client: AuthenticatedClient,
   params: Params,
 ): Promise<IntrospectionResponse> {
   const token = params.get("token");
   if (token === undefined) throw invalidRequest("Missing token");
   if (!hasTokenShape(token)) return { active: false };
-  const tokenHash = hashToken(token);
-  const now = deps.clock.now();
-  const issuer = deps.config.issuer;
-  const idle = deps.config.refreshTokenIdleSeconds;
-
-  const findAccess = async (): Promise<IntrospectionResponse | null> => {
-    const row = await deps.db
-      .selectFrom("access_tokens")
-      .innerJoin("token_families", "token_families.id", "access_tokens.family_id")
-      .select([
-        "access_tokens.scopes",
-        "access_tokens.user_id",
-        "access_tokens.created_at",
-        "access_tokens.expires_at",
-      ])
-      .where("access_tokens.token_hash", "=", tokenHash)
-      .where("access_tokens.application_id", "=", client.id)
-      .where("access_tokens.expires_at", ">", now)
-      .where("token_families.revoked_at", "is", null)
-      .executeTakeFirst();
-    if (!row) return null;
-    return {
-      active: true,
-      scope: formatScope(row.scopes),
-      client_id: client.id,
-      token_type: "Bearer",
-      exp: seconds(row.expires_at),
-      iat: seconds(row.created_at),
-      sub: row.user_id,
-      iss: issuer,
-    };
-  };
-
-  const findRefresh = async (): Promise<IntrospectionResponse | null> => {
-    let query = deps.db
-      .selectFrom("refresh_tokens")
-      .innerJoin("token_families", "token_families.id", "refresh_tokens.family_id")
-      .select(["refresh_tokens.scopes", "token_families.user_id", "refresh_tokens.created_at"])
-      .where("refresh_tokens.token_hash", "=", tokenHash)
-      .where("refresh_tokens.used_at", "is", null)
-      .where("token_families.application_id", "=", client.id)
-      .where("token_families.revoked_at", "is", null);
-    if (idle !== null)
-      query = query.where("refresh_tokens.created_at", ">", new Date(now.getTime() - idle * 1000));
-    const row = await query.executeTakeFirst();
-    if (!row) return null;
-    return {
-      active: true,
-      scope: formatScope(row.scopes),
-      client_id: client.id,
-      token_type: "refresh_token",
-      iat: seconds(row.created_at),
-      sub: row.user_id,
-      iss: issuer,
-    };
-  };
-
-  const order =
-    params.get("token_type_hint") === "refresh_token" ? [findRefresh, findAccess] : [findAccess, findRefresh];
-  for (const find of order) {
-    const found = await find();
-    if (found) return found;
+  const preferred = params.get("token_type_hint") === "refresh_token" ? "refresh_token" : "Bearer";
+  const found = await findToken(deps, client, hashToken(token), preferred);
+  if (!found.client_ok) {
+    forgetClient(deps.db, client.id);
+    throw invalidClient();
   }
-  return { active: false };
+  if (found.token_type === null) return { active: false };
+  const response: IntrospectionResponse = {
+    active: true,
+    scope: formatScope(found.scopes),
+    client_id: client.id,
+    token_type: found.token_type,
+    iat: seconds(found.created_at),
+    sub: found.user_id,
+    iss: deps.config.issuer,
+  };
+  if (found.expires_at !== null) response.exp = seconds(found.expires_at);
+  return response;
 }

@@ -1,27 +1,32 @@
 /**
  * grant_type=refresh_token (RFC 6749 §6) with rotation inside the token family.
  *
- * Database round trips (client authentication included; the HMAC server secret is read once per
- * process and cached):
- * - rotation: 7 — SELECT application (client auth), BEGIN, UPDATE…RETURNING refresh token,
- *   SELECT family FOR UPDATE, INSERT access token, INSERT refresh token, COMMIT.
- * - grace retry (same pair again): 6 — client auth, BEGIN, UPDATE (0 rows), SELECT token + family,
- *   SELECT successor (+ its access token), COMMIT.
- * - reuse detected: 8 — client auth, BEGIN, UPDATE (0 rows), SELECT token + family, UPDATE family,
- *   INSERT audit ×2, COMMIT (+1 SELECT successor when a grace window is configured).
- * - unknown token: 5 — client auth, BEGIN, UPDATE (0 rows), SELECT, COMMIT.
+ * Database round trips (client authentication included; "+1" is the SELECT application that client
+ * authentication costs on this process's first request for the client or after a secret change; the
+ * HMAC server secret is read once per process and cached):
+ * - rotation: 1 (+1) — one statement consumes the token, locks the family and inserts the successor
+ *   pair (was 7: client auth, BEGIN, UPDATE…RETURNING, SELECT family FOR UPDATE, 2 INSERTs, COMMIT).
+ * - anything else runs the statement (0 rows) and then the transactional slow path: SELECT application
+ *   (cached clients only), then
+ *   - grace retry (same pair again): BEGIN, UPDATE (0 rows), SELECT token + family, SELECT successor,
+ *     COMMIT;
+ *   - reuse detected: BEGIN, UPDATE (0 rows), SELECT token + family, UPDATE family, INSERT audit ×2,
+ *     COMMIT (+1 SELECT successor when a grace window is configured);
+ *   - unknown token: BEGIN, UPDATE (0 rows), SELECT, COMMIT.
  */
 import { hashToken } from "../crypto.ts";
-import type { ApplicationRow } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
 import { hasTokenShape } from "../domain/access-tokens.ts";
 import { recordAuditEvent } from "../domain/audit.ts";
+import type { AuthenticatedClient } from "../domain/client-authentication.ts";
+import { rotateInOneStatement } from "../domain/one-statement-grants.ts";
 import {
   deriveSuccessorTokens,
   type IssuedTokens,
   insertTokens,
   revokeTokenFamily,
 } from "../domain/token-families.ts";
+import { requireCurrentClient } from "./client.ts";
 import { invalidGrant, invalidRequest, invalidScope } from "./errors.ts";
 import { isSubset, parseScope } from "./scope.ts";
 import type { Params } from "./token.ts";
@@ -30,7 +35,7 @@ type Outcome = { ok: true; tokens: IssuedTokens } | { ok: false; description: st
 
 export async function rotateRefreshToken(
   deps: Deps,
-  client: ApplicationRow,
+  client: AuthenticatedClient,
   params: Params,
 ): Promise<IssuedTokens> {
   const presented = params.get("refresh_token");
@@ -40,8 +45,45 @@ export async function rotateRefreshToken(
   const tokenHash = hashToken(presented);
   const successor = await deriveSuccessorTokens(deps.db, presented);
   const now = deps.clock.now();
-  const { refreshReuseGraceSeconds: grace, refreshTokenIdleSeconds: idle } = deps.config;
+  const idle = deps.config.refreshTokenIdleSeconds;
 
+  const rotated = await rotateInOneStatement(
+    deps.db,
+    client,
+    {
+      tokenHash,
+      requestedScopes: requestedScope,
+      createdAfter: idle === null ? null : new Date(now.getTime() - idle * 1000),
+    },
+    {
+      now,
+      accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,
+      accessToken: successor.accessToken,
+      refreshToken: successor.refreshToken,
+    },
+  );
+  if (rotated === "revoked") throw invalidGrant("Refresh token revoked");
+  if (rotated) return rotated;
+  await requireCurrentClient(deps, client);
+  return rotateSlowly(deps, client, { tokenHash, requestedScope, successor, now });
+}
+
+/**
+ * Everything but a plain rotation, in one transaction: reuse (revoke the family), grace retries,
+ * unknown/foreign/revoked/expired tokens, and rotations that lost a race to the fast path.
+ */
+async function rotateSlowly(
+  deps: Deps,
+  client: AuthenticatedClient,
+  input: {
+    tokenHash: string;
+    requestedScope: string[] | null;
+    successor: { accessToken: string; refreshToken: string };
+    now: Date;
+  },
+): Promise<IssuedTokens> {
+  const { tokenHash, requestedScope, successor, now } = input;
+  const { refreshReuseGraceSeconds: grace, refreshTokenIdleSeconds: idle } = deps.config;
   const outcome: Outcome = await deps.db.transaction().execute(async (trx) => {
     // Of N concurrent rotations with one token exactly one sees the row.
     const consumed = await trx

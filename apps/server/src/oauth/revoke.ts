@@ -4,20 +4,22 @@
  * silently (no existence oracle).
  *
  * Database round trips (client authentication included): 5 when something is revoked — SELECT
- * application (client auth), BEGIN, UPDATE family (WHERE id IN access ∪ refresh lookup) RETURNING,
+ * application (client auth, or its re-check when the client was matched from the cache), BEGIN, UPDATE family (WHERE id IN access ∪ refresh lookup) RETURNING,
  * INSERT audit, COMMIT; 4 when nothing matches.
  */
 import { hashToken } from "../crypto.ts";
-import type { ApplicationRow } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
 import { hasTokenShape } from "../domain/access-tokens.ts";
 import { recordAuditEvent } from "../domain/audit.ts";
+import type { AuthenticatedClient } from "../domain/client-authentication.ts";
+import { requireCurrentClient } from "./client.ts";
 import { invalidRequest } from "./errors.ts";
 import type { Params } from "./token.ts";
 
-export async function revokeToken(deps: Deps, client: ApplicationRow, params: Params): Promise<void> {
+export async function revokeToken(deps: Deps, client: AuthenticatedClient, params: Params): Promise<void> {
   const token = params.get("token");
   if (token === undefined) throw invalidRequest("Missing token");
+  await requireCurrentClient(deps, client);
   if (!hasTokenShape(token)) return;
   const tokenHash = hashToken(token);
   const now = deps.clock.now();

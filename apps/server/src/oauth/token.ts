@@ -1,5 +1,5 @@
-import type { ApplicationRow } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
+import type { AuthenticatedClient } from "../domain/client-authentication.ts";
 import type { IssuedTokens } from "../domain/token-families.ts";
 import { exchangeAuthorizationCode } from "./authorization-code-grant.ts";
 import { issueClientCredentials } from "./client-credentials-grant.ts";
@@ -33,7 +33,7 @@ export function toTokenResponse(tokens: IssuedTokens, now: Date): TokenResponse 
 /** POST /v1/oauth2/token after client authentication: dispatch on grant_type (RFC 6749 §4, §6). */
 export async function handleTokenRequest(
   deps: Deps,
-  client: ApplicationRow,
+  client: AuthenticatedClient,
   params: Params,
 ): Promise<TokenResponse> {
   const grantType = params.get("grant_type");

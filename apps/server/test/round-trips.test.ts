@@ -1,0 +1,188 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: tests read arbitrary JSON wire bodies
+import { afterAll, describe, expect, test } from "bun:test";
+import { sql } from "kysely";
+import { createApp } from "../src/app.ts";
+import { createManualClock } from "../src/clock.ts";
+import { generateToken, hashToken } from "../src/crypto.ts";
+import { createPGlite, type DatabaseHandle, pgliteDatabase, postgresDatabase } from "../src/db/database.ts";
+import { migrateToLatest } from "../src/db/migrate.ts";
+import type { Deps } from "../src/deps.ts";
+import { createSnowflakeGenerator } from "../src/snowflake.ts";
+import { appRouter } from "../src/trpc/router.ts";
+import { createCallerFactory } from "../src/trpc/trpc.ts";
+import { registerUser } from "./support/fixtures.ts";
+import { TEST_ISSUER, type TestApp, testConfig } from "./support/harness.ts";
+import {
+  bearerGet,
+  clientPost,
+  exchangeCode,
+  introspect,
+  issueTokens,
+  mintCode,
+  refresh,
+  setupClient,
+} from "./support/oauth-flow.ts";
+import { createTestLogger } from "./support/test-log.ts";
+import { trpcHttp } from "./support/trpc-http.ts";
+
+/**
+ * Database round trips per request on the benchmarked hot paths (README "Benchmarks"): every statement
+ * Kysely sends, BEGIN and COMMIT included, counted by Kysely's query log. A regression here is a
+ * regression in throughput.
+ */
+let statements = 0;
+const log = () => {
+  statements += 1;
+};
+
+/** A counting handle, plus a second handle on the same database: another process, with its own caches. */
+async function countingDatabase(): Promise<DatabaseHandle & { otherProcess: DatabaseHandle }> {
+  const url = process.env.DATABASE_URL;
+  if (!url) {
+    const pglite = createPGlite();
+    const handle = pgliteDatabase(pglite, { log });
+    await migrateToLatest(handle.db);
+    return { ...handle, otherProcess: pgliteDatabase(pglite) };
+  }
+  const schema = `test_${crypto.randomUUID().replaceAll("-", "")}`;
+  const admin = postgresDatabase(url, { max: 1 });
+  await sql`create schema ${sql.id(schema)}`.execute(admin.db);
+  await admin.close();
+  const handle = postgresDatabase(url, { searchPath: schema, max: 4, log });
+  await migrateToLatest(handle.db, { schema });
+  const otherProcess = postgresDatabase(url, { searchPath: schema, max: 2 });
+  return {
+    ...handle,
+    otherProcess,
+    close: async () => {
+      await otherProcess.close();
+      await sql`drop schema ${sql.id(schema)} cascade`.execute(handle.db);
+      await handle.close();
+    },
+  };
+}
+
+const database = await countingDatabase();
+afterAll(() => database.close());
+const clock = createManualClock();
+const config = testConfig(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {});
+const deps: Deps = {
+  db: database.db,
+  config,
+  clock,
+  nextId: createSnowflakeGenerator(config.workerId),
+  log: createTestLogger(),
+};
+const app = createApp(deps);
+const createCaller = createCallerFactory(appRouter);
+const t: TestApp = {
+  deps,
+  database,
+  clock,
+  app,
+  request: (path, init) => app.handle(new Request(new URL(path, TEST_ISSUER), init)),
+  caller: (ctx = {}) => createCaller({ ...deps, user: null, session: null, ip: "127.0.0.1", ...ctx }),
+  close: () => database.close(),
+};
+
+const { owner, client } = await setupClient(t);
+const alice = await registerUser(t);
+
+/** Round trips of one call, after a warm-up call (process-wide secrets and caches are loaded once). */
+async function roundTrips(call: () => Promise<{ status: number }>): Promise<number> {
+  expect((await call()).status).toBe(200);
+  statements = 0;
+  expect((await call()).status).toBe(200);
+  return statements;
+}
+
+describe("database round trips per request", () => {
+  test("client_credentials", async () => {
+    const n = await roundTrips(() =>
+      clientPost(t, client, "/v1/oauth2/token", { grant_type: "client_credentials" }),
+    );
+    expect(n).toBe(1); // was 5: client auth SELECT, BEGIN, INSERT family, INSERT access token, COMMIT
+  });
+
+  test("refresh rotation", async () => {
+    let current = (await issueTokens(t, client, alice.user.id)).refresh_token;
+    const n = await roundTrips(async () => {
+      const res = await refresh(t, client, current);
+      current = res.body?.refresh_token;
+      return res;
+    });
+    expect(n).toBe(1); // was 7: client auth, BEGIN, UPDATE, SELECT family FOR UPDATE, 2 INSERTs, COMMIT
+  });
+
+  test("code exchange", async () => {
+    const codes = [await mintCode(t, client, alice.user.id), await mintCode(t, client, alice.user.id)];
+    const n = await roundTrips(() => exchangeCode(t, client, codes.pop() ?? ""));
+    expect(n).toBe(1); // was 7: client auth, BEGIN, UPDATE code, 3 INSERTs, COMMIT
+  });
+
+  test("introspection of an access token", async () => {
+    const tokens = await issueTokens(t, client, alice.user.id);
+    const n = await roundTrips(() => introspect(t, client, tokens.access_token));
+    expect(n).toBe(1); // was 2: client auth, token lookup
+  });
+
+  test("userinfo", async () => {
+    const tokens = await issueTokens(t, client, alice.user.id);
+    const n = await roundTrips(() => bearerGet(t, "/v1/oauth2/userinfo", tokens.access_token));
+    expect(n).toBe(1); // token + family + user in one indexed query
+  });
+
+  test("tRPC applications.list", async () => {
+    const n = await roundTrips(() => trpcHttp(t, "applications.list", { token: owner.token, query: true }));
+    expect(n).toBe(2); // session + user, then the applications
+  });
+});
+
+describe("cached client authentication across processes", () => {
+  const other = database.otherProcess.db;
+  type Issued = { access_token: string; refresh_token: string; code: string };
+  type Call = (c: typeof client, issued: Issued) => Promise<number>;
+  const calls: Record<string, Call> = {
+    client_credentials: async (c) =>
+      (await clientPost(t, c, "/v1/oauth2/token", { grant_type: "client_credentials" })).status,
+    refresh: async (c, tokens) => (await refresh(t, c, tokens.refresh_token)).status,
+    // The 401 must leave the code unconsumed: the renewed client then exchanges it.
+    code_exchange: async (c, issued) => (await exchangeCode(t, c, issued.code)).status,
+    introspection: async (c, tokens) => (await introspect(t, c, tokens.access_token)).status,
+    revocation: async (c, tokens) =>
+      (await clientPost(t, c, "/v1/oauth2/token/revoke", { token: tokens.access_token })).status,
+    // A grant error is reported as invalid_client when the client is no longer current.
+    grant_error: async (c) =>
+      (await clientPost(t, c, "/v1/oauth2/token", { grant_type: "authorization_code" })).status,
+  };
+
+  /** A client whose secret this process has cached (one successful call), and a live token pair. */
+  async function cachedClient() {
+    const { client: c } = await setupClient(t);
+    const tokens = await issueTokens(t, c, alice.user.id);
+    const issued = { ...tokens, code: await mintCode(t, c, alice.user.id) };
+    expect(await calls.client_credentials?.(c, issued)).toBe(200);
+    return { c, tokens: issued };
+  }
+
+  for (const [name, call] of Object.entries(calls)) {
+    test(`${name}: a secret reset in another process takes effect at once; the new secret works`, async () => {
+      const { c, tokens } = await cachedClient();
+      const secret = generateToken();
+      await other
+        .updateTable("applications")
+        .set({ client_secret_hash: hashToken(secret) })
+        .where("id", "=", c.id)
+        .execute();
+      expect(await call(c, tokens)).toBe(401);
+      const renewed = { ...c, clientSecret: secret };
+      expect(await call(renewed, tokens)).toBe(name === "grant_error" ? 400 : 200);
+    });
+
+    test(`${name}: deleting the application in another process takes effect at once`, async () => {
+      const { c, tokens } = await cachedClient();
+      await other.deleteFrom("applications").where("id", "=", c.id).execute();
+      expect(await call(c, tokens)).toBe(401);
+    });
+  }
+});
