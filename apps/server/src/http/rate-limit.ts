@@ -93,16 +93,29 @@ export async function checkRateLimit(
 /**
  * An Elysia `beforeHandle` hook limiting a route per client IP:
  * `.post("/token", handler, { beforeHandle: limitByIp(deps, "oauth:token", { envelope: "oauth" }) })`.
- * Returning the 429 short-circuits the handler.
+ * Returning the 429 short-circuits the handler; an allowed request carries the bucket's
+ * `X-RateLimit-*` headers on its response too, as Fluxer's do, so clients can pace themselves.
  */
 export function limitByIp(
   deps: RateLimitDeps & { config: { trustProxy: boolean } },
   bucket: BucketName,
   options: { envelope?: RateLimitEnvelope } = {},
 ) {
-  return async ({ request, server }: { request: Request; server: Server<unknown> | null }) => {
+  // RATE_LIMITS=off: no hook at all, so benchmarks measure the route, not the limiter.
+  if (!deps.config.rateLimits && !deps.rateLimiter) return () => undefined;
+  return async ({
+    request,
+    server,
+    set,
+  }: {
+    request: Request;
+    server: Server<unknown> | null;
+    set: { headers: Record<string, string | number> };
+  }) => {
     const ip = clientIp(request, server, deps.config.trustProxy);
     const check = await checkRateLimit(deps, bucket, ipKey(ip), options);
-    return check.response ?? undefined;
+    if (check.response) return check.response;
+    Object.assign(set.headers, check.headers);
+    return undefined;
   };
 }
