@@ -109,6 +109,19 @@ export function pagesRoutes(deps: Deps) {
     });
   };
 
+  /** Sign-in and sign-up forms: same-origin, well-formed, and carrying the pre-session CSRF token. */
+  const readPreSessionForm = async (
+    request: Request,
+  ): Promise<{ form: URLSearchParams } | { refused: Response }> => {
+    if (!isSameOriginRequest(request, deps.config.issuer)) return { refused: refuseCrossOrigin() };
+    const read = await readForm(request);
+    if (!read.ok)
+      return { refused: errorPage({ status: read.status, title: "Bad request", message: read.message }) };
+    if (!verifyPreSessionCsrfToken(request, singleField(read.form, "csrf_token")))
+      return { refused: badCsrf() };
+    return { form: read.form };
+  };
+
   const startSession = async (userId: string) =>
     createSession(deps.db, {
       id: deps.nextId(),
@@ -134,11 +147,9 @@ export function pagesRoutes(deps: Deps) {
     .post(
       "/login",
       async ({ request, server }) => {
-        if (!isSameOriginRequest(request, deps.config.issuer)) return refuseCrossOrigin();
-        const read = await readForm(request);
-        if (!read.ok) return errorPage({ status: read.status, title: "Bad request", message: read.message });
+        const read = await readPreSessionForm(request);
+        if ("refused" in read) return read.refused;
         const { form } = read;
-        if (!verifyPreSessionCsrfToken(request, singleField(form, "csrf_token"))) return badCsrf();
         const returnTo = safeReturnTo(singleField(form, "return_to"));
         const login = singleField(form, "login")?.trim() ?? "";
         const password = singleField(form, "password") ?? "";
@@ -172,11 +183,9 @@ export function pagesRoutes(deps: Deps) {
     .post(
       "/register",
       async ({ request }) => {
-        if (!isSameOriginRequest(request, deps.config.issuer)) return refuseCrossOrigin();
-        const read = await readForm(request);
-        if (!read.ok) return errorPage({ status: read.status, title: "Bad request", message: read.message });
+        const read = await readPreSessionForm(request);
+        if ("refused" in read) return read.refused;
         const { form } = read;
-        if (!verifyPreSessionCsrfToken(request, singleField(form, "csrf_token"))) return badCsrf();
         const returnTo = safeReturnTo(singleField(form, "return_to"));
         const username = singleField(form, "username") ?? "";
         const email = singleField(form, "email") ?? "";
