@@ -46,6 +46,7 @@ export function createApp(deps: Deps) {
       startedAt.set(request, performance.now());
     })
     .onAfterResponse({ as: "global" }, ({ request, set, responseValue }) => {
+      if (!deps.log.enabled("info")) return;
       // Path only: query strings carry codes and tokens, which never reach the log.
       const started = startedAt.get(request);
       deps.log.info("request", {

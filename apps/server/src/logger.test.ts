@@ -18,4 +18,6 @@ test("secret-looking fields are redacted and levels filter", () => {
   expect(entry.refresh_token).toBe("[redacted]");
   expect(entry.password).toBe("[redacted]");
   expect(lines[0]).not.toContain("s3cret");
+  expect(log.enabled("debug")).toBe(false);
+  expect(log.enabled("warn")).toBe(true);
 });

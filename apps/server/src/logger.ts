@@ -2,6 +2,8 @@ type Level = "debug" | "info" | "warn" | "error";
 const ORDER: Record<Level | "silent", number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 export interface Logger {
+  /** Whether a message at `level` would be written: lets hot paths skip building fields. */
+  enabled(level: Level): boolean;
   debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
@@ -30,5 +32,11 @@ export function createLogger(level: Level | "silent", write: (line: string) => v
       if (ORDER[lvl] < threshold) return;
       write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg: message, ...redact(fields) }));
     };
-  return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
+  return {
+    enabled: (lvl) => ORDER[lvl] >= threshold,
+    debug: emit("debug"),
+    info: emit("info"),
+    warn: emit("warn"),
+    error: emit("error"),
+  };
 }
