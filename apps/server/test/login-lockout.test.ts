@@ -33,3 +33,30 @@ test("auth.login locks an account after repeated failures, with Retry-After and 
   const after = await trpcHttp(t, "auth.login", { input: { login: "victim", password: "password123" } });
   expect(after.status).toBe(200);
 });
+
+test("the sign-in page locks the account too, and says so in the page (429)", async () => {
+  await t
+    .caller()
+    .auth.register({ username: "pagevictim", email: "pagevictim@example.com", password: "password123" });
+  const csrf = "c".repeat(43);
+  const submit = (password: string) =>
+    t.request("/login", {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        origin: "http://localhost:3000",
+        cookie: `flx_csrf=${csrf}`,
+      },
+      body: new URLSearchParams({ csrf_token: csrf, login: "pagevictim", password }).toString(),
+      redirect: "manual",
+    });
+  for (let i = 0; i < 10; i++) expect((await submit(`wrong-${i}`)).status).toBe(401);
+  const locked = await submit("password123");
+  expect(locked.status).toBe(429);
+  expect(locked.headers.get("set-cookie") ?? "").not.toContain("flx_session=");
+  expect(await locked.text()).toContain("Too many failed attempts");
+  t.clock.advance(15 * 60 + 1);
+  const after = await submit("password123");
+  expect(after.status).toBe(303);
+  expect(after.headers.get("set-cookie")).toContain("flx_session=");
+});
