@@ -175,4 +175,42 @@ describe("authorizations.list / authorizations.revoke", () => {
     expect(res.status).toBe(200);
     expect((await bearerGet(t, "/v1/users/@me", tokens.access_token)).status).toBe(200);
   });
+
+  test("a code issued before authorizations.revoke cannot be exchanged after it", async () => {
+    const app = await createApp("Pending");
+    const consent = await t.request("/v1/oauth2/authorize/consent", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: alice.token },
+      body: JSON.stringify({
+        client_id: app.id,
+        redirect_uri: redirectUri,
+        response_type: "code",
+        scope: "identify",
+        code_challenge: computeS256Challenge(VERIFIER),
+        code_challenge_method: "S256",
+      }),
+    });
+    const code = new URL(((await consent.json()) as { redirect_to: string }).redirect_to).searchParams.get(
+      "code",
+    );
+    const revoked = await trpcHttp(t, "authorizations.revoke", {
+      token: alice.token,
+      input: { application_id: app.id },
+    });
+    expect(revoked.status).toBe(200);
+    const exchange = await t.request("/v1/oauth2/token", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "authorization_code",
+        code: code ?? "",
+        redirect_uri: redirectUri,
+        code_verifier: VERIFIER,
+        client_id: app.id,
+        client_secret: app.clientSecret,
+      }),
+    });
+    expect(exchange.status).toBe(400);
+    expect(((await exchange.json()) as { error: string }).error).toBe("invalid_grant");
+  });
 });

@@ -60,3 +60,36 @@ test("the sign-in page locks the account too, and says so in the page (429)", as
   expect(after.status).toBe(303);
   expect(after.headers.get("set-cookie")).toContain("flx_session=");
 });
+
+test("parallel wrong passwords cannot slip past the lockout: of 40 at once exactly 10 reach the hash", async () => {
+  await t
+    .caller()
+    .auth.register({ username: "parallel", email: "parallel@example.com", password: "password123" });
+  t.clock.advance(3600); // a fresh IP window: earlier tests in this file counted failures from this address
+  const results = await Promise.all(
+    Array.from({ length: 40 }, (_, i) =>
+      trpcHttp(t, "auth.login", { input: { login: "parallel", password: `wrong-${i}` } }),
+    ),
+  );
+  const codes = results.map((r) => r.body.error.data.apiCode as string);
+  expect(codes.filter((c) => c === "INVALID_CREDENTIALS")).toHaveLength(10);
+  expect(codes.filter((c) => c === "RATE_LIMITED")).toHaveLength(30);
+  // The username and the email are one account: the lock holds for both spellings.
+  const byEmail = await trpcHttp(t, "auth.login", {
+    input: { login: "PARALLEL@example.com", password: "password123" },
+  });
+  expect(byEmail.status).toBe(429);
+});
+
+test("a tRPC batch is capped at 10 calls", async () => {
+  const paths = Array.from({ length: 11 }, () => "auth.login").join(",");
+  const input = Object.fromEntries(
+    Array.from({ length: 11 }, (_, i) => [String(i), { login: "nobody", password: `guess-${i}` }]),
+  );
+  const res = await t.request(`/trpc/${paths}?batch=1`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(input),
+  });
+  expect(res.status).toBe(400);
+});

@@ -96,6 +96,19 @@ for (const store of stores) {
       expect(fresh.resetAt.getTime()).toBe(clock.now().getTime() + 60_000);
     });
 
+    test("refund takes one hit back and never goes below zero", async () => {
+      const limiter = store.make();
+      const bucket = freshBucket();
+      const now = START;
+      await limiter.refund(bucket, "k"); // nothing to refund: no counter appears
+      expect((await limiter.hit(bucket, "k", 2, 60, now)).remaining).toBe(1);
+      expect((await limiter.hit(bucket, "k", 2, 60, now)).remaining).toBe(0);
+      await limiter.refund(bucket, "k");
+      expect(await limiter.hit(bucket, "k", 2, 60, now)).toMatchObject({ allowed: true, remaining: 0 });
+      for (let i = 0; i < 5; i++) await limiter.refund(bucket, "k");
+      expect((await limiter.hit(bucket, "k", 2, 60, now)).remaining).toBe(1);
+    });
+
     test("peek does not count, reset forgets the counter", async () => {
       const limiter = store.make();
       const bucket = freshBucket();

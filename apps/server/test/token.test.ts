@@ -384,6 +384,10 @@ describe("refresh_token grant", () => {
     expect(wide.body.error).toBe("invalid_scope");
     const unknown = await refresh(t, client, a.refresh_token, { scope: "identify root" });
     expect(unknown.body.error).toBe("invalid_scope");
+    // A scope parameter naming nothing is not "keep everything" and not an empty grant.
+    const empty = await refresh(t, client, a.refresh_token, { scope: "+" });
+    expect(empty.status).toBe(400);
+    expect(empty.body.error).toBe("invalid_scope");
     const narrow = await refresh(t, client, a.refresh_token, { scope: "identify" });
     expect(narrow.status).toBe(200);
     expect(narrow.body.scope).toBe("identify");
@@ -469,7 +473,7 @@ describe("client_credentials grant", () => {
     const current = await bearerGet(t, "/v1/applications/@me", res.body.access_token);
     expect(current.status).toBe(200);
     expect(current.body.id).toBe(client.id);
-    for (const scope of ["email", "identify guilds", "bot"]) {
+    for (const scope of ["email", "identify guilds", "bot", "+"]) {
       const bad = await clientPost(t, client, TOKEN, { grant_type: "client_credentials", scope });
       expect(bad.body.error).toBe("invalid_scope");
     }

@@ -72,7 +72,8 @@ export async function listAuthorizedApplications(db: Db, userId: string): Promis
 
 /**
  * "Revoke Authorization": in one transaction, revoke every token family of this user × application
- * (their tokens die at once) and forget the remembered consent. Idempotent.
+ * (their tokens die at once), delete codes not yet exchanged (else a code issued just before would
+ * mint new tokens after the revocation) and forget the remembered consent. Idempotent.
  */
 export async function revokeAuthorization(
   db: Db,
@@ -84,6 +85,12 @@ export async function revokeAuthorization(
       { userId: input.userId, applicationId: input.applicationId },
       { reason: "authorization_revoked", now: input.now, nextId: input.nextId },
     );
+    await trx
+      .deleteFrom("authorization_codes")
+      .where("user_id", "=", input.userId)
+      .where("application_id", "=", input.applicationId)
+      .where("consumed_at", "is", null)
+      .execute();
     const consent = await trx
       .deleteFrom("authorizations")
       .where("user_id", "=", input.userId)

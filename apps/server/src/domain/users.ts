@@ -119,22 +119,28 @@ export async function findUserById(db: Kysely<Database>, id: string): Promise<Us
 // A real argon2id hash of a random string: unknown logins pay the same verification cost as known ones.
 const dummyHash = Bun.password.hash(crypto.randomUUID(), { algorithm: "argon2id" });
 
-/** Username or email plus password; null for any mismatch, with the same timing for unknown users. */
-export async function verifyLogin(db: Db, login: string, password: string): Promise<UserRow | null> {
+/** The human account a login (username or email, any case) names, if any. */
+export async function findUserByLogin(db: Db, login: string): Promise<UserRow | null> {
+  const normalized = login.toLowerCase();
   const user = await db
     .selectFrom("users")
     .selectAll()
     .where("bot", "=", false)
-    .where((eb) =>
-      eb.or([
-        eb(sql`lower(username)`, "=", login.toLowerCase()),
-        eb(sql`lower(email)`, "=", login.toLowerCase()),
-      ]),
-    )
+    .where((eb) => eb.or([eb(sql`lower(username)`, "=", normalized), eb(sql`lower(email)`, "=", normalized)]))
     .executeTakeFirst();
-  const hash = user?.password_hash ?? (await dummyHash);
-  const ok = await Bun.password.verify(password, hash);
-  return ok && user?.password_hash ? user : null;
+  return user ?? null;
+}
+
+/** The password check; an unknown user pays the same argon2id cost as a known one (no enumeration by time). */
+export async function verifyUserPassword(user: UserRow | null, password: string): Promise<boolean> {
+  const ok = await Bun.password.verify(password, user?.password_hash ?? (await dummyHash));
+  return ok && !!user?.password_hash;
+}
+
+/** Username or email plus password; null for any mismatch. */
+export async function verifyLogin(db: Db, login: string, password: string): Promise<UserRow | null> {
+  const user = await findUserByLogin(db, login);
+  return (await verifyUserPassword(user, password)) ? user : null;
 }
 
 /** Re-authentication ("sudo") for destructive actions. */

@@ -8,6 +8,8 @@ import { BodyTooLargeError, readBodyBytes, TRPC_BODY_LIMIT } from "./body.ts";
 import { clientIp } from "./client-ip.ts";
 import { apiErrorResponse } from "./responses.ts";
 
+const MAX_BATCH_SIZE = 10;
+
 /** tRPC's own fetch adapter (the Elysia tRPC plugin bundles tRPC 10: STACK.md pitfall 1). */
 export function trpcRoutes(deps: Deps) {
   return new Elysia({ name: "trpc" }).all(
@@ -30,6 +32,8 @@ export function trpcRoutes(deps: Deps) {
         router: appRouter,
         createContext: () => createContext(deps, req, clientIp(request, server, deps.config.trustProxy)),
         responseMeta: rateLimitResponseMeta,
+        // Batches are bounded so one request cannot fan out into thousands of calls (argon2 logins).
+        maxBatchSize: MAX_BATCH_SIZE,
         onError: ({ error, path }) => {
           if (error.code === "INTERNAL_SERVER_ERROR")
             deps.log.error("trpc procedure failed", { path, error });

@@ -14,7 +14,7 @@ import { issueClientCredentialsToken } from "../domain/one-statement-grants.ts";
 import type { IssuedTokens } from "../domain/token-families.ts";
 import { invalidClient, invalidScope, unauthorizedClient } from "./errors.ts";
 import { CLIENT_CREDENTIALS_SCOPES } from "./metadata.ts";
-import { isSubset, parseScope } from "./scope.ts";
+import { isSubset, parseRequestedScope } from "./scope.ts";
 import type { Params } from "./token.ts";
 
 export async function issueClientCredentials(
@@ -23,7 +23,9 @@ export async function issueClientCredentials(
   params: Params,
 ): Promise<IssuedTokens> {
   // Omitted scope → the whole client-credentials registry (today just `identify`).
-  const scopes = params.has("scope") ? parseScope(params.get("scope")) : [...CLIENT_CREDENTIALS_SCOPES];
+  const scopes = params.has("scope")
+    ? parseRequestedScope(params.get("scope"))
+    : [...CLIENT_CREDENTIALS_SCOPES];
   if (!isSubset(scopes, CLIENT_CREDENTIALS_SCOPES))
     throw invalidScope(`client_credentials tokens may only carry: ${CLIENT_CREDENTIALS_SCOPES.join(" ")}`);
   const tokens = await issueClientCredentialsToken(

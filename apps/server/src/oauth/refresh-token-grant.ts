@@ -28,7 +28,7 @@ import {
 } from "../domain/token-families.ts";
 import { requireCurrentClient } from "./client.ts";
 import { invalidGrant, invalidRequest, invalidScope } from "./errors.ts";
-import { isSubset, parseScope } from "./scope.ts";
+import { isSubset, parseRequestedScope } from "./scope.ts";
 import type { Params } from "./token.ts";
 
 type Outcome = { ok: true; tokens: IssuedTokens } | { ok: false; description: string };
@@ -40,7 +40,7 @@ export async function rotateRefreshToken(
 ): Promise<IssuedTokens> {
   const presented = params.get("refresh_token");
   if (presented === undefined) throw invalidRequest("Missing refresh_token");
-  const requestedScope = params.has("scope") ? parseScope(params.get("scope")) : null;
+  const requestedScope = params.has("scope") ? parseRequestedScope(params.get("scope")) : null;
   if (!hasTokenShape(presented)) throw invalidGrant("Invalid refresh token");
   const tokenHash = hashToken(presented);
   const successor = await deriveSuccessorTokens(deps.db, presented);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { OAuthError } from "./errors.ts";
-import { formatScope, isSubset, parseScope } from "./scope.ts";
+import { formatScope, isSubset, parseRequestedScope, parseScope } from "./scope.ts";
 
 describe("scope", () => {
   test("splits on spaces and '+', deduplicates, emits canonical order", () => {
@@ -17,6 +17,12 @@ describe("scope", () => {
     } catch (error) {
       expect((error as OAuthError).code).toBe("invalid_scope");
     }
+  });
+
+  test("a requested scope naming nothing is invalid_scope", () => {
+    expect(parseRequestedScope("identify")).toEqual(["identify"]);
+    expect(() => parseRequestedScope("+")).toThrow(OAuthError);
+    expect(() => parseRequestedScope("   ")).toThrow(/at least one scope/);
   });
 
   test("subset", () => {

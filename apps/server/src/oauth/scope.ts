@@ -27,6 +27,16 @@ export function parseScope(value: string | null | undefined): Scope[] {
   return normalizeScopes(parts);
 }
 
+/**
+ * A `scope` parameter that was sent (token endpoint): like parseScope, but a value naming no scope at all
+ * (e.g. "+" or spaces) is invalid_scope rather than a token that grants nothing.
+ */
+export function parseRequestedScope(value: string | null | undefined): Scope[] {
+  const scopes = parseScope(value);
+  if (scopes.length === 0) throw invalidScope("scope must name at least one scope");
+  return scopes;
+}
+
 export function formatScope(scopes: readonly string[]): string {
   return normalizeScopes(scopes).join(" ");
 }

@@ -42,6 +42,15 @@ export function createDatabaseRateLimiter(db: Db): RateLimiter {
     async reset(bucket, key) {
       await db.deleteFrom("rate_limits").where("bucket", "=", bucket).where("key", "=", key).execute();
     },
+    async refund(bucket, key) {
+      await db
+        .updateTable("rate_limits")
+        .set({ count: sql<number>`count - 1` })
+        .where("bucket", "=", bucket)
+        .where("key", "=", key)
+        .where("count", ">", 0)
+        .execute();
+    },
     // The database belongs to the caller.
     async close() {},
   };

@@ -28,6 +28,8 @@ export interface RateLimiter {
   ): Promise<RateLimitResult>;
   /** Forgets a counter (a successful sign-in clears that account's failures). */
   reset(bucket: string, key: string): Promise<void>;
+  /** Takes one hit back (never below zero): an attempt counted up front that turned out fine. */
+  refund(bucket: string, key: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,5 +65,6 @@ export const disabledRateLimiter: RateLimiter = {
   hit: async (bucket, _key, limit, windowSeconds, now) => decide(bucket, 0, now, limit, windowSeconds, now),
   peek: async (bucket, _key, limit, windowSeconds, now) => decide(bucket, 0, now, limit, windowSeconds, now),
   reset: async () => {},
+  refund: async () => {},
   close: async () => {},
 };

@@ -44,6 +44,10 @@ export function createMemoryRateLimiter(): RateLimiter {
     async reset(bucket, key) {
       counters.delete(`${bucket}\u0000${key}`);
     },
+    async refund(bucket, key) {
+      const counter = counters.get(`${bucket}\u0000${key}`);
+      if (counter && counter.count > 0) counter.count -= 1;
+    },
     async close() {
       counters.clear();
     },

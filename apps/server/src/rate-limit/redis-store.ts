@@ -19,6 +19,13 @@ local count = redis.call('HINCRBY', KEYS[1], 'count', 1)
 return {count, tostring(start)}
 `;
 
+/** Decrements an existing counter, never below zero, atomically. */
+const REFUND_SCRIPT = `
+local count = tonumber(redis.call('HGET', KEYS[1], 'count'))
+if count ~= nil and count > 0 then redis.call('HINCRBY', KEYS[1], 'count', -1) end
+return 0
+`;
+
 function redisKey(bucket: string, key: string): string {
   return `fluxer:rl:${bucket}:${key}`;
 }
@@ -50,6 +57,9 @@ export function createRedisRateLimiter(url: string): RateLimiter {
     },
     async reset(bucket, key) {
       await client.del(redisKey(bucket, key));
+    },
+    async refund(bucket, key) {
+      await client.send("EVAL", [REFUND_SCRIPT, "1", redisKey(bucket, key)]);
     },
     async close() {
       client.close();
