@@ -133,7 +133,9 @@ describe("authorization_code grant", () => {
 
   test("unknown and malformed codes → invalid_grant; another client's code → invalid_grant", async () => {
     expect((await exchangeCode(t, client, "x".repeat(43))).body.error).toBe("invalid_grant");
-    expect((await exchangeCode(t, client, "not a code at all \u0000")).body.error).toBe("invalid_grant");
+    expect((await exchangeCode(t, client, "not a code at all")).body.error).toBe("invalid_grant");
+    // A NUL anywhere in the form makes the request itself malformed (PostgreSQL text cannot hold it).
+    expect((await exchangeCode(t, client, "not a code at all \u0000")).body.error).toBe("invalid_request");
     const other = await setupClient(t);
     const code = await mintCode(t, other.client, alice.user.id, { redirectUri: client.redirectUris[0] });
     const res = await exchangeCode(t, client, code);

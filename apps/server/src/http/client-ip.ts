@@ -1,9 +1,13 @@
 import type { Server } from "bun";
 
-/** The peer address, or the first X-Forwarded-For hop when TRUST_PROXY says a proxy sets it. */
+/**
+ * The peer address, or — when TRUST_PROXY says one trusted proxy sits in front — the address that proxy
+ * saw: the right-most X-Forwarded-For entry. Entries to its left are whatever the client wrote, so
+ * taking the first one would let anyone pick a fresh "IP" per request and step around per-IP limits.
+ */
 export function clientIp(request: Request, server: Server<unknown> | null, trustProxy: boolean): string {
   if (trustProxy) {
-    const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+    const forwarded = request.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim();
     if (forwarded) return forwarded;
   }
   return server?.requestIP(request)?.address ?? "unknown";

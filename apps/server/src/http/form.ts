@@ -12,7 +12,12 @@ export async function readForm(request: Request): Promise<FormResult> {
   if (mediaType(request) !== "application/x-www-form-urlencoded")
     return { ok: false, status: 415, message: "Forms must be sent as application/x-www-form-urlencoded." };
   try {
-    return { ok: true, form: new URLSearchParams(await readBodyText(request, FORM_BODY_LIMIT)) };
+    const form = new URLSearchParams(await readBodyText(request, FORM_BODY_LIMIT));
+    // PostgreSQL text cannot hold NUL, and no honest form sends one.
+    for (const [name, value] of form)
+      if (name.includes("\u0000") || value.includes("\u0000"))
+        return { ok: false, status: 400, message: "The form contains a NUL character." };
+    return { ok: true, form };
   } catch (error) {
     if (error instanceof BodyTooLargeError)
       return { ok: false, status: 413, message: "The form is too large." };

@@ -43,7 +43,8 @@ export function clearSessionCookie(deps: Deps): string {
 export function safeReturnTo(value: string | null | undefined): string | null {
   if (!value || value.length > 4096) return null;
   if (!value.startsWith("/") || value.startsWith("//")) return null;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  if (/[\\\u0000-\u001f\u007f]/.test(value)) return null;
+  // Printable ASCII only, no backslash: a Location header cannot carry anything else (non-Latin-1 would
+  // throw after the session is written), and look-alike slashes or controls never reach a browser.
+  if (!/^\/[\x21-\x5b\x5d-\x7e]*$/.test(value)) return null;
   return value;
 }

@@ -33,6 +33,9 @@ export async function readOAuthForm(request: Request): Promise<Params> {
   const params = new Map<string, string>();
   for (const [name, value] of new URLSearchParams(text)) {
     if (seen.has(name)) throw invalidRequest(`Parameter ${name.slice(0, 40)} is repeated`);
+    // No honest parameter carries NUL, and PostgreSQL text cannot store it: refuse it here.
+    if (name.includes("\u0000") || value.includes("\u0000"))
+      throw invalidRequest("Parameters must not contain NUL characters");
     seen.add(name);
     if (value !== "") params.set(name, value);
   }

@@ -65,9 +65,26 @@ const translateApiErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/** True when any string in a JSON value (keys included) contains U+0000, which PostgreSQL text refuses. */
+function containsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === "string") return value.includes("\u0000");
+  if (depth > 32 || value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) return value.some((item) => containsNul(item, depth + 1));
+  return Object.entries(value).some(([key, item]) => key.includes("\u0000") || containsNul(item, depth + 1));
+}
+
+/** Bad input is a clear 400, never a database error: NUL characters are refused before any procedure. */
+const rejectNulCharacters = t.middleware(async ({ getRawInput, next }) => {
+  if (containsNul(await getRawInput())) {
+    const cause = new ApiError("INVALID_FORM_BODY", "Strings must not contain NUL characters");
+    throw new TRPCError({ code: "BAD_REQUEST", message: cause.message, cause });
+  }
+  return next();
+});
+
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(translateApiErrors);
+export const publicProcedure = t.procedure.use(translateApiErrors).use(rejectNulCharacters);
 
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user || !ctx.session) {
