@@ -8,7 +8,9 @@ import { authenticateBearer, bearerTokenFrom } from "./bearer.ts";
 import { limitByIp } from "./rate-limit.ts";
 import { apiErrorResponse } from "./responses.ts";
 
-const CHALLENGE = { "WWW-Authenticate": "Bot" };
+/** Both accepted schemes are offered (RFC 9110 §11.6.1); a rejected credential is flagged for Bearer clients. */
+const MISSING_CHALLENGE = { "WWW-Authenticate": 'Bot, Bearer realm="fluxer"' };
+const INVALID_CHALLENGE = { "WWW-Authenticate": 'Bot, Bearer realm="fluxer", error="invalid_token"' };
 
 /** The application behind `Authorization: Bot <token>`; null when the header is absent or another scheme. */
 async function applicationFromBotToken(deps: Deps, header: string): Promise<ApplicationRow | null> {
@@ -25,7 +27,7 @@ async function applicationFromBearer(
   request: Request,
 ): Promise<{ application: ApplicationRow | null } | { response: Response }> {
   const auth = await authenticateBearer(deps, request, { requiredScope: null });
-  // An invalid bearer falls through to this endpoint's own INVALID_TOKEN answer (challenge: Bot).
+  // An invalid bearer falls through to this endpoint's own INVALID_TOKEN answer.
   if (!auth.ok) return { application: null };
   if (auth.token.grantType !== "client_credentials")
     return {
@@ -46,7 +48,7 @@ async function applicationFromBearer(
 export function currentApplicationRoutes(deps: Deps) {
   const handler = async ({ request }: { request: Request }) => {
     const header = request.headers.get("authorization");
-    if (!header) return apiErrorResponse("UNAUTHORIZED", "Missing bot token", { headers: CHALLENGE });
+    if (!header) return apiErrorResponse("UNAUTHORIZED", "Missing bot token", { headers: MISSING_CHALLENGE });
     let application: ApplicationRow | null;
     if (bearerTokenFrom(request) !== null) {
       const found = await applicationFromBearer(deps, request);
@@ -57,7 +59,7 @@ export function currentApplicationRoutes(deps: Deps) {
     }
     const owner = application ? await findUserById(deps.db, application.owner_id) : null;
     if (!application || !owner)
-      return apiErrorResponse("INVALID_TOKEN", "Invalid or revoked token", { headers: CHALLENGE });
+      return apiErrorResponse("INVALID_TOKEN", "Invalid or revoked token", { headers: INVALID_CHALLENGE });
     return Response.json(toApplication(application, owner), { headers: { "Cache-Control": "no-store" } });
   };
   const limit = { beforeHandle: limitByIp(deps, "oauth:introspect") };
