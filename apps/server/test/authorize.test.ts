@@ -670,3 +670,43 @@ describe("sign-in and sign-up pages", () => {
     expect(sessionCookie(t.deps, "flx_x")).not.toContain("Secure");
   });
 });
+
+describe("https issuers use __Host- cookies", () => {
+  test("sign-in sets __Host-flx_session with Secure, and a planted plain flx_session is ignored", async () => {
+    const https = await createTestApp({ ISSUER: "https://auth.example" });
+    try {
+      const user = await registerUser(https);
+      const page = await https.request("/login", { headers: { "sec-fetch-site": "same-origin" } });
+      const csrfCookie = page.headers.get("set-cookie") ?? "";
+      expect(csrfCookie).toStartWith("__Host-flx_csrf=");
+      expect(csrfCookie).toContain("; Secure");
+      const csrf = /__Host-flx_csrf=([^;]+)/.exec(csrfCookie)?.[1] ?? "";
+      const signIn = await https.request("/login", {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          origin: "https://auth.example",
+          cookie: `__Host-flx_csrf=${csrf}`,
+        },
+        body: new URLSearchParams({
+          csrf_token: csrf,
+          login: user.user.username,
+          password: user.password,
+        }).toString(),
+        redirect: "manual",
+      });
+      expect(signIn.status).toBe(303);
+      const sessionCookie = signIn.headers.get("set-cookie") ?? "";
+      expect(sessionCookie).toStartWith("__Host-flx_session=");
+      expect(sessionCookie).toContain("; Secure");
+      expect(sessionCookie).toContain("Path=/");
+      // A cookie without the prefix (what a sibling subdomain could set) does not sign anyone in.
+      const planted = await https.request("/", { headers: { cookie: `flx_session=${user.token}` } });
+      expect(await planted.text()).not.toContain(user.user.username);
+      const real = await https.request("/", { headers: { cookie: `__Host-flx_session=${user.token}` } });
+      expect(await real.text()).toContain(user.user.username);
+    } finally {
+      await https.close();
+    }
+  });
+});

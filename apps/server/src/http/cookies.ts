@@ -1,5 +1,14 @@
 export const SESSION_COOKIE = "flx_session";
 
+/**
+ * On https issuers cookies carry the `__Host-` prefix: the browser then accepts them only with Secure,
+ * Path=/ and no Domain, so a sibling subdomain cannot plant or overwrite them (session fixation, CSRF
+ * cookie injection). Plain http (local development) cannot use the prefix.
+ */
+export function cookieName(base: string, options: { secure: boolean }): string {
+  return options.secure ? `__Host-${base}` : base;
+}
+
 export function parseCookies(header: string | null): Map<string, string> {
   const cookies = new Map<string, string>();
   if (!header) return cookies;
@@ -12,8 +21,8 @@ export function parseCookies(header: string | null): Map<string, string> {
   return cookies;
 }
 
-export function readSessionCookie(request: Request): string | null {
-  return parseCookies(request.headers.get("cookie")).get(SESSION_COOKIE) ?? null;
+export function readSessionCookie(request: Request, options: { secure: boolean }): string | null {
+  return parseCookies(request.headers.get("cookie")).get(cookieName(SESSION_COOKIE, options)) ?? null;
 }
 
 export function serializeCookie(

@@ -1,5 +1,5 @@
 import { constantTimeEqual, generateToken, hashToken } from "../crypto.ts";
-import { parseCookies, serializeCookie } from "./cookies.ts";
+import { cookieName, parseCookies, serializeCookie } from "./cookies.ts";
 
 /**
  * Two CSRF defences for every form POST:
@@ -37,19 +37,26 @@ export function preSessionCsrfToken(
   request: Request,
   options: { secure: boolean },
 ): { token: string; setCookie: string | null } {
-  const existing = parseCookies(request.headers.get("cookie")).get(PRE_SESSION_CSRF_COOKIE);
+  const name = cookieName(PRE_SESSION_CSRF_COOKIE, options);
+  const existing = parseCookies(request.headers.get("cookie")).get(name);
   if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return { token: existing, setCookie: null };
   const token = generateToken();
   return {
     token,
-    setCookie: serializeCookie(PRE_SESSION_CSRF_COOKIE, token, {
+    setCookie: serializeCookie(name, token, {
       secure: options.secure,
       maxAgeSeconds: null,
     }),
   };
 }
 
-export function verifyPreSessionCsrfToken(request: Request, submitted: string | null): boolean {
-  const cookie = parseCookies(request.headers.get("cookie")).get(PRE_SESSION_CSRF_COOKIE);
+export function verifyPreSessionCsrfToken(
+  request: Request,
+  submitted: string | null,
+  options: { secure: boolean },
+): boolean {
+  const cookie = parseCookies(request.headers.get("cookie")).get(
+    cookieName(PRE_SESSION_CSRF_COOKIE, options),
+  );
   return !!cookie && submitted !== null && constantTimeEqual(cookie, submitted);
 }

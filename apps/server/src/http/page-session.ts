@@ -1,7 +1,7 @@
 import type { UserRow } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
 import { type Session, validateSessionToken } from "../domain/sessions.ts";
-import { readSessionCookie, SESSION_COOKIE, serializeCookie } from "./cookies.ts";
+import { cookieName, readSessionCookie, SESSION_COOKIE, serializeCookie } from "./cookies.ts";
 
 export interface PageSession {
   token: string;
@@ -11,7 +11,7 @@ export interface PageSession {
 
 /** The signed-in user of a page request, from the HttpOnly session cookie. */
 export async function readPageSession(deps: Deps, request: Request): Promise<PageSession | null> {
-  const token = readSessionCookie(request);
+  const token = readSessionCookie(request, { secure: isSecureIssuer(deps.config.issuer) });
   if (!token) return null;
   const found = await validateSessionToken(deps.db, token, deps.clock.now());
   return found ? { token, ...found } : null;
@@ -23,17 +23,16 @@ export function isSecureIssuer(issuer: string): boolean {
 
 /** `HttpOnly; SameSite=Lax; Path=/` (+ `Secure` on https issuers), living as long as the session. */
 export function sessionCookie(deps: Deps, token: string): string {
-  return serializeCookie(SESSION_COOKIE, token, {
-    secure: isSecureIssuer(deps.config.issuer),
+  const secure = isSecureIssuer(deps.config.issuer);
+  return serializeCookie(cookieName(SESSION_COOKIE, { secure }), token, {
+    secure,
     maxAgeSeconds: deps.config.sessionTtlSeconds,
   });
 }
 
 export function clearSessionCookie(deps: Deps): string {
-  return serializeCookie(SESSION_COOKIE, "", {
-    secure: isSecureIssuer(deps.config.issuer),
-    maxAgeSeconds: 0,
-  });
+  const secure = isSecureIssuer(deps.config.issuer);
+  return serializeCookie(cookieName(SESSION_COOKIE, { secure }), "", { secure, maxAgeSeconds: 0 });
 }
 
 /**

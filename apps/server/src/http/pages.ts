@@ -117,7 +117,7 @@ export function pagesRoutes(deps: Deps) {
     const read = await readForm(request);
     if (!read.ok)
       return { refused: errorPage({ status: read.status, title: "Bad request", message: read.message }) };
-    if (!verifyPreSessionCsrfToken(request, singleField(read.form, "csrf_token")))
+    if (!verifyPreSessionCsrfToken(request, singleField(read.form, "csrf_token"), { secure }))
       return { refused: badCsrf() };
     return { form: read.form };
   };

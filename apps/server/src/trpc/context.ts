@@ -14,7 +14,7 @@ export interface Context extends Deps {
 export function sessionTokenFrom(request: Request, issuer: string): string | null {
   const header = request.headers.get("authorization");
   if (header) return header.startsWith("Bearer ") ? header.slice(7).trim() : header.trim();
-  const cookie = readSessionCookie(request);
+  const cookie = readSessionCookie(request, { secure: issuer.startsWith("https:") });
   if (!cookie) return null;
   const origin = request.headers.get("origin");
   const fetchSite = request.headers.get("sec-fetch-site");
