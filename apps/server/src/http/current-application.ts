@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
-import type { ApplicationRow } from "../db/schema.ts";
+import type { ApplicationRow, UserRow } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
-import { toApplication } from "../domain/applications.ts";
+import { findApplicationWithOwner, toApplication } from "../domain/applications.ts";
 import { validateBotToken } from "../domain/bot-tokens.ts";
 import { findUserById } from "../domain/users.ts";
 import { authenticateBearer, bearerTokenFrom } from "./bearer.ts";
@@ -12,10 +12,16 @@ import { apiErrorResponse } from "./responses.ts";
 const MISSING_CHALLENGE = { "WWW-Authenticate": 'Bot, Bearer realm="fluxer"' };
 const INVALID_CHALLENGE = { "WWW-Authenticate": 'Bot, Bearer realm="fluxer", error="invalid_token"' };
 
+type ApplicationWithOwner = { row: ApplicationRow; owner: UserRow };
+
 /** The application behind `Authorization: Bot <token>`; null when the header is absent or another scheme. */
-async function applicationFromBotToken(deps: Deps, header: string): Promise<ApplicationRow | null> {
+async function applicationFromBotToken(deps: Deps, header: string): Promise<ApplicationWithOwner | null> {
   const match = /^Bot\s+(\S+)\s*$/i.exec(header);
-  return match?.[1] ? validateBotToken(deps.db, match[1]) : null;
+  const row = match?.[1] ? await validateBotToken(deps.db, match[1]) : null;
+  if (!row) return null;
+  // validateBotToken already read the row; only its owner is missing.
+  const owner = await findUserById(deps.db, row.owner_id);
+  return owner ? { row, owner } : null;
 }
 
 /**
@@ -25,7 +31,7 @@ async function applicationFromBotToken(deps: Deps, header: string): Promise<Appl
 async function applicationFromBearer(
   deps: Deps,
   request: Request,
-): Promise<{ application: ApplicationRow | null } | { response: Response }> {
+): Promise<{ application: ApplicationWithOwner | null } | { response: Response }> {
   const auth = await authenticateBearer(deps, request, { requiredScope: null });
   // An invalid bearer falls through to this endpoint's own INVALID_TOKEN answer.
   if (!auth.ok) return { application: null };
@@ -36,12 +42,7 @@ async function applicationFromBearer(
         "This endpoint needs a bot token or a client-credentials token",
       ),
     };
-  const application = await deps.db
-    .selectFrom("applications")
-    .selectAll()
-    .where("id", "=", auth.token.applicationId)
-    .executeTakeFirst();
-  return { application: application ?? null };
+  return { application: await findApplicationWithOwner(deps.db, auth.token.applicationId) };
 }
 
 /** "Get Current Application" (SPEC §8): the application itself, never its secrets. */
@@ -49,7 +50,7 @@ export function currentApplicationRoutes(deps: Deps) {
   const handler = async ({ request }: { request: Request }) => {
     const header = request.headers.get("authorization");
     if (!header) return apiErrorResponse("UNAUTHORIZED", "Missing bot token", { headers: MISSING_CHALLENGE });
-    let application: ApplicationRow | null;
+    let application: ApplicationWithOwner | null;
     if (bearerTokenFrom(request) !== null) {
       const found = await applicationFromBearer(deps, request);
       if ("response" in found) return found.response;
@@ -57,10 +58,11 @@ export function currentApplicationRoutes(deps: Deps) {
     } else {
       application = await applicationFromBotToken(deps, header);
     }
-    const owner = application ? await findUserById(deps.db, application.owner_id) : null;
-    if (!application || !owner)
+    if (!application)
       return apiErrorResponse("INVALID_TOKEN", "Invalid or revoked token", { headers: INVALID_CHALLENGE });
-    return Response.json(toApplication(application, owner), { headers: { "Cache-Control": "no-store" } });
+    return Response.json(toApplication(application.row, application.owner), {
+      headers: { "Cache-Control": "no-store" },
+    });
   };
   const limit = { beforeHandle: limitByIp(deps, "oauth:introspect") };
   return new Elysia({ name: "current-application" })
