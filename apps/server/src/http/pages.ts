@@ -4,8 +4,14 @@ import type { Deps } from "../deps.ts";
 import { isApiError } from "../domain/errors.ts";
 import { createSession, invalidateSession } from "../domain/sessions.ts";
 import { signIn } from "../domain/sign-in.ts";
+import {
+  emailSchema,
+  MAX_LOGIN_LENGTH,
+  MAX_PASSWORD_LENGTH,
+  passwordSchema,
+  usernameSchema,
+} from "../domain/user-fields.ts";
 import { createUser } from "../domain/users.ts";
-import { emailSchema, passwordSchema, usernameSchema } from "../trpc/auth.ts";
 import { clientIp } from "./client-ip.ts";
 import {
   isSameOriginRequest,
@@ -154,7 +160,10 @@ export function pagesRoutes(deps: Deps) {
         const login = singleField(form, "login")?.trim() ?? "";
         const password = singleField(form, "password") ?? "";
         const result =
-          login.length > 0 && login.length <= 254 && password.length > 0 && password.length <= 256
+          login.length > 0 &&
+          login.length <= MAX_LOGIN_LENGTH &&
+          password.length > 0 &&
+          password.length <= MAX_PASSWORD_LENGTH
             ? await signIn(deps, { login, password, ip: clientIp(request, server, deps.config.trustProxy) })
             : ({ ok: false, reason: "invalid_credentials" } as const);
         if (!result.ok) {

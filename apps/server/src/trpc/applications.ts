@@ -9,27 +9,10 @@ import {
   listApplications,
   updateApplication,
 } from "../domain/applications.ts";
+import { isAllowedRedirectUri, parseAbsoluteUrl } from "../domain/redirect-uris.ts";
+import { MAX_PASSWORD_LENGTH } from "../domain/user-fields.ts";
 import { rateLimited } from "./rate-limit.ts";
 import { protectedProcedure, publicProcedure, router } from "./trpc.ts";
-
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
-
-function parseAbsoluteUrl(value: string): URL | null {
-  // URL() would silently trim whitespace and accept "https:host"; registered strings are compared raw.
-  const hasControl = [...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
-  if (hasControl || /\s/.test(value) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return null;
-  return URL.canParse(value) ? new URL(value) : null;
-}
-
-/** SPEC §5: https, or http only on loopback; absolute; no fragment; no custom schemes. */
-export function isAllowedRedirectUri(value: string): boolean {
-  const url = parseAbsoluteUrl(value);
-  if (!url || value.includes("#") || url.hostname === "") return false;
-  if (url.protocol === "https:") return true;
-  return (
-    url.protocol === "http:" && (LOOPBACK_HOSTS.has(url.hostname) || url.hostname.endsWith(".localhost"))
-  );
-}
 
 const redirectUri = z
   .string()
@@ -70,7 +53,7 @@ const icon = z
   .nullable();
 
 const applicationId = z.string().max(32);
-const sudo = z.object({ id: applicationId, password: z.string().min(1).max(256) });
+const sudo = z.object({ id: applicationId, password: z.string().min(1).max(MAX_PASSWORD_LENGTH) });
 
 const editableFields = {
   description: description.optional(),

@@ -2,22 +2,17 @@ import { z } from "zod";
 import { ApiError } from "../domain/errors.ts";
 import { createSession, invalidateSession } from "../domain/sessions.ts";
 import { signIn } from "../domain/sign-in.ts";
+import {
+  emailSchema,
+  MAX_LOGIN_LENGTH,
+  MAX_PASSWORD_LENGTH,
+  passwordSchema,
+  usernameSchema,
+} from "../domain/user-fields.ts";
 import { createUser, toUserView } from "../domain/users.ts";
 import { RateLimitedError } from "../rate-limit/rate-limited-error.ts";
 import { byIp, rateLimited } from "./rate-limit.ts";
 import { protectedProcedure, publicProcedure, router } from "./trpc.ts";
-
-export const usernameSchema = z
-  .string()
-  .trim()
-  .min(2, "Username must be 2–32 characters")
-  .max(32, "Username must be 2–32 characters")
-  .regex(/^[A-Za-z0-9_.]+$/, "Username may contain letters, digits, '_' and '.'");
-export const emailSchema = z.email("Invalid email address").max(254);
-export const passwordSchema = z
-  .string()
-  .min(8, "Password must be at least 8 characters")
-  .max(256, "Password must be at most 256 characters");
 
 export const authRouter = router({
   register: publicProcedure
@@ -36,7 +31,12 @@ export const authRouter = router({
     }),
 
   login: publicProcedure
-    .input(z.object({ login: z.string().trim().min(1).max(254), password: z.string().min(1).max(256) }))
+    .input(
+      z.object({
+        login: z.string().trim().min(1).max(MAX_LOGIN_LENGTH),
+        password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       const result = await signIn(ctx, { login: input.login, password: input.password, ip: ctx.ip });
       if (!result.ok && result.reason === "throttled") throw new RateLimitedError(result.retryAfterSeconds);
