@@ -133,6 +133,20 @@ export interface Revocation {
   nextId: () => string;
 }
 
+type RevokedFamily = { id: string; user_id: string; application_id: string };
+
+function recordRevocation(db: Db, revoked: RevokedFamily, revocation: Revocation): Promise<void> {
+  return recordAuditEvent(db, {
+    id: revocation.nextId(),
+    type: "token_family.revoked",
+    at: revocation.now,
+    userId: revoked.user_id,
+    applicationId: revoked.application_id,
+    familyId: revoked.id,
+    data: { reason: revocation.reason },
+  });
+}
+
 /**
  * Revokes one family (no-op if it already is) and records `token_family.revoked` with the reason.
  * Returns whether this call revoked it.
@@ -146,15 +160,38 @@ export async function revokeTokenFamily(db: Db, familyId: string, revocation: Re
     .returning(["id", "user_id", "application_id"])
     .executeTakeFirst();
   if (!revoked) return false;
-  await recordAuditEvent(db, {
-    id: revocation.nextId(),
-    type: "token_family.revoked",
-    at: revocation.now,
-    userId: revoked.user_id,
-    applicationId: revoked.application_id,
-    familyId: revoked.id,
-    data: { reason: revocation.reason },
-  });
+  await recordRevocation(db, revoked, revocation);
+  return true;
+}
+
+/**
+ * Revokes the live family of an application that an access or refresh token (given by its hash)
+ * belongs to, in one UPDATE, and records `token_family.revoked`. Returns whether a family was revoked;
+ * an unknown token, or another application's, revokes nothing. Call inside a transaction.
+ */
+export async function revokeTokenFamilyOfToken(
+  db: Db,
+  token: { applicationId: string; tokenHash: string },
+  revocation: Revocation,
+): Promise<boolean> {
+  const revoked = await db
+    .updateTable("token_families")
+    .set({ revoked_at: revocation.now, revoked_reason: revocation.reason })
+    .where("application_id", "=", token.applicationId)
+    .where("revoked_at", "is", null)
+    .where("id", "in", (eb) =>
+      eb
+        .selectFrom("access_tokens")
+        .select("family_id")
+        .where("token_hash", "=", token.tokenHash)
+        .unionAll(
+          eb.selectFrom("refresh_tokens").select("family_id").where("token_hash", "=", token.tokenHash),
+        ),
+    )
+    .returning(["id", "user_id", "application_id"])
+    .executeTakeFirst();
+  if (!revoked) return false;
+  await recordRevocation(db, revoked, revocation);
   return true;
 }
 

@@ -10,8 +10,8 @@
 import { hashToken } from "../crypto.ts";
 import type { Deps } from "../deps.ts";
 import { hasTokenShape } from "../domain/access-tokens.ts";
-import { recordAuditEvent } from "../domain/audit.ts";
 import type { AuthenticatedClient } from "../domain/client-authentication.ts";
+import { revokeTokenFamilyOfToken } from "../domain/token-families.ts";
 import { requireCurrentClient } from "./client.ts";
 import { invalidRequest } from "./errors.ts";
 import type { Params } from "./token.ts";
@@ -21,32 +21,7 @@ export async function revokeToken(deps: Deps, client: AuthenticatedClient, param
   if (token === undefined) throw invalidRequest("Missing token");
   await requireCurrentClient(deps, client);
   if (!hasTokenShape(token)) return;
-  const tokenHash = hashToken(token);
-  const now = deps.clock.now();
-  await deps.db.transaction().execute(async (trx) => {
-    const revoked = await trx
-      .updateTable("token_families")
-      .set({ revoked_at: now, revoked_reason: "client_revocation" })
-      .where("application_id", "=", client.id)
-      .where("revoked_at", "is", null)
-      .where("id", "in", (eb) =>
-        eb
-          .selectFrom("access_tokens")
-          .select("family_id")
-          .where("token_hash", "=", tokenHash)
-          .unionAll(eb.selectFrom("refresh_tokens").select("family_id").where("token_hash", "=", tokenHash)),
-      )
-      .returning(["id", "user_id"])
-      .executeTakeFirst();
-    if (!revoked) return;
-    await recordAuditEvent(trx, {
-      id: deps.nextId(),
-      type: "token_family.revoked",
-      at: now,
-      userId: revoked.user_id,
-      applicationId: client.id,
-      familyId: revoked.id,
-      data: { reason: "client_revocation" },
-    });
-  });
+  const revocation = { reason: "client_revocation", now: deps.clock.now(), nextId: deps.nextId } as const;
+  const target = { applicationId: client.id, tokenHash: hashToken(token) };
+  await deps.db.transaction().execute((trx) => revokeTokenFamilyOfToken(trx, target, revocation));
 }
