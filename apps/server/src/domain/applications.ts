@@ -189,6 +189,30 @@ export async function findApplicationWithOwner(
   return owner ? { row, owner } : null;
 }
 
+/**
+ * What an authorization request needs of a client: its registered redirect URIs and what the consent
+ * page shows (owner's username included, in one query). Null for unknown (and malformed) ids.
+ */
+export async function findAuthorizationClient(db: Kysely<Database>, id: string) {
+  if (!isSnowflake(id)) return null;
+  const client = await db
+    .selectFrom("applications")
+    .leftJoin("users", "users.id", "applications.owner_id")
+    .select([
+      "applications.id",
+      "applications.name",
+      "applications.description",
+      "applications.icon_hash",
+      "applications.terms_of_service_url",
+      "applications.privacy_policy_url",
+      "applications.redirect_uris",
+      "users.username as owner_username",
+    ])
+    .where("applications.id", "=", id)
+    .executeTakeFirst();
+  return client ?? null;
+}
+
 /** Unknown → UNKNOWN_APPLICATION; someone else's → ACCESS_DENIED, with none of its data. */
 async function findOwnedApplication(
   db: Kysely<Database>,

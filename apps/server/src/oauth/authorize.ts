@@ -1,7 +1,7 @@
 import type { Db } from "../db/database.ts";
+import { findAuthorizationClient } from "../domain/applications.ts";
 import { createAuthorizationCode } from "../domain/authorization-codes.ts";
 import { findConsent, recordConsent } from "../domain/consents.ts";
-import { isSnowflake } from "../snowflake.ts";
 import {
   consentRequired,
   invalidRequest,
@@ -74,24 +74,6 @@ const fatal = (code: "invalid_request" | "invalid_client", description: string):
   target: null,
 });
 
-async function findClient(db: Db, clientId: string) {
-  return db
-    .selectFrom("applications")
-    .leftJoin("users", "users.id", "applications.owner_id")
-    .select([
-      "applications.id",
-      "applications.name",
-      "applications.description",
-      "applications.icon_hash",
-      "applications.terms_of_service_url",
-      "applications.privacy_policy_url",
-      "applications.redirect_uris",
-      "users.username as owner_username",
-    ])
-    .where("applications.id", "=", clientId)
-    .executeTakeFirst();
-}
-
 /**
  * Validates in the order of SPEC §7.1. Client and redirect URI first: until both are known, nothing
  * may be redirected (an attacker-chosen redirect_uri would turn errors into an open redirector), so a
@@ -105,7 +87,7 @@ export async function validateAuthorizationRequest(
   const clientId = single(params, "client_id");
   if (clientId.duplicated) return fatal("invalid_request", "client_id is duplicated");
   if (!clientId.value) return fatal("invalid_request", "client_id is required");
-  const client = isSnowflake(clientId.value) ? await findClient(db, clientId.value) : undefined;
+  const client = await findAuthorizationClient(db, clientId.value);
   if (!client) return fatal("invalid_client", "Unknown client_id");
 
   const redirectUri = single(params, "redirect_uri");
