@@ -93,7 +93,7 @@ export function isCurrentClient(client: AuthenticatedClient): Expression<SqlBool
   return sql<SqlBool>`exists (select 1 from applications where id = ${client.id} and client_secret_hash = ${client.secretHash})`;
 }
 
-/** One SELECT unless this request already read the row; a stale cache entry is dropped. */
+/** One SELECT unless this request already read the row; the caller drops a stale cache entry (`forgetClient`). */
 export async function confirmClient(db: Kysely<Database>, client: AuthenticatedClient): Promise<boolean> {
   if (client.current) return true;
   const row = await db
@@ -102,6 +102,5 @@ export async function confirmClient(db: Kysely<Database>, client: AuthenticatedC
     .where("id", "=", client.id)
     .where("client_secret_hash", "=", client.secretHash)
     .executeTakeFirst();
-  if (!row) forgetClient(db, client.id);
   return row !== undefined;
 }

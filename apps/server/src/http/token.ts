@@ -1,7 +1,8 @@
 import { Elysia } from "elysia";
 import type { Deps } from "../deps.ts";
 import { type AuthenticatedClient, confirmClient } from "../domain/client-authentication.ts";
-import { invalidClient, invalidRequest, isOAuthError, OAuthError, serverError } from "../oauth/errors.ts";
+import { staleClient } from "../oauth/client.ts";
+import { invalidRequest, isOAuthError, OAuthError, serverError } from "../oauth/errors.ts";
 import { introspectToken } from "../oauth/introspect.ts";
 import { revokeToken } from "../oauth/revoke.ts";
 import { handleTokenRequest, type Params } from "../oauth/token.ts";
@@ -59,7 +60,7 @@ async function confirmedError(
   error: unknown,
 ): Promise<unknown> {
   if (client === null || !isOAuthError(error) || error.code === "invalid_client") return error;
-  return (await confirmClient(deps.db, client)) ? error : invalidClient();
+  return (await confirmClient(deps.db, client)) ? error : staleClient(deps, client);
 }
 
 /**

@@ -9,10 +9,11 @@
  */
 import { generateToken } from "../crypto.ts";
 import type { Deps } from "../deps.ts";
-import { type AuthenticatedClient, forgetClient } from "../domain/client-authentication.ts";
+import type { AuthenticatedClient } from "../domain/client-authentication.ts";
 import { issueClientCredentialsToken } from "../domain/one-statement-grants.ts";
 import type { IssuedTokens } from "../domain/token-families.ts";
-import { invalidClient, invalidScope, unauthorizedClient } from "./errors.ts";
+import { staleClient } from "./client.ts";
+import { invalidScope, unauthorizedClient } from "./errors.ts";
 import { CLIENT_CREDENTIALS_SCOPES } from "./metadata.ts";
 import { isSubset, parseRequestedScope } from "./scope.ts";
 import type { Params } from "./token.ts";
@@ -46,10 +47,7 @@ export async function issueClientCredentials(
     .where("id", "=", client.id)
     .where("client_secret_hash", "=", client.secretHash)
     .executeTakeFirst();
-  if (!application) {
-    forgetClient(deps.db, client.id);
-    throw invalidClient();
-  }
+  if (!application) throw staleClient(deps, client);
   if (application.bot_user_id === null) throw unauthorizedClient("This application has no bot user");
   throw new Error("client_credentials statement inserted nothing for a current client with a bot user");
 }

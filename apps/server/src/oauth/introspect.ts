@@ -10,8 +10,9 @@ import { sql } from "kysely";
 import { hashToken } from "../crypto.ts";
 import type { Deps } from "../deps.ts";
 import { hasTokenShape } from "../domain/access-tokens.ts";
-import { type AuthenticatedClient, forgetClient, isCurrentClient } from "../domain/client-authentication.ts";
-import { invalidClient, invalidRequest } from "./errors.ts";
+import { type AuthenticatedClient, isCurrentClient } from "../domain/client-authentication.ts";
+import { staleClient } from "./client.ts";
+import { invalidRequest } from "./errors.ts";
 import { formatScope } from "./scope.ts";
 import type { Params } from "./token.ts";
 
@@ -86,10 +87,7 @@ export async function introspectToken(
   if (!hasTokenShape(token)) return { active: false };
   const preferred = params.get("token_type_hint") === "refresh_token" ? "refresh_token" : "Bearer";
   const found = await findToken(deps, client, hashToken(token), preferred);
-  if (!found.client_ok) {
-    forgetClient(deps.db, client.id);
-    throw invalidClient();
-  }
+  if (!found.client_ok) throw staleClient(deps, client);
   if (found.token_type === null) return { active: false };
   const response: IntrospectionResponse = {
     active: true,
