@@ -4,6 +4,25 @@ import type { ApplicationRow, Database } from "../db/schema.ts";
 import { isSnowflake } from "../snowflake.ts";
 
 /**
+ * The application `clientId` names and whether `presented` (the SHA-256 of a secret) is its stored
+ * client secret hash; null for unknown (and malformed) ids. The comparison is constant-time.
+ */
+async function findClient(
+  db: Kysely<Database>,
+  clientId: string,
+  presented: string,
+): Promise<{ application: ApplicationRow; matches: boolean } | null> {
+  if (!isSnowflake(clientId)) return null;
+  const application = await db
+    .selectFrom("applications")
+    .selectAll()
+    .where("id", "=", clientId)
+    .executeTakeFirst();
+  if (!application) return null;
+  return { application, matches: constantTimeEqual(presented, application.client_secret_hash) };
+}
+
+/**
  * Client authentication for the token, revocation and introspection endpoints: the application whose
  * id is `clientId` if `secret` hashes to its stored client secret hash, else null.
  * The hash comparison is constant-time; an unknown client costs the same hashing as a known one.
@@ -13,15 +32,8 @@ export async function authenticateClient(
   clientId: string,
   secret: string,
 ): Promise<ApplicationRow | null> {
-  const presented = hashToken(secret);
-  if (!isSnowflake(clientId)) return null;
-  const application = await db
-    .selectFrom("applications")
-    .selectAll()
-    .where("id", "=", clientId)
-    .executeTakeFirst();
-  if (!application) return null;
-  return constantTimeEqual(presented, application.client_secret_hash) ? application : null;
+  const found = await findClient(db, clientId, hashToken(secret));
+  return found?.matches ? found.application : null;
 }
 
 /**
@@ -72,20 +84,14 @@ export async function authenticateClientCached(
   const cached = cache.get(clientId);
   if (cached !== undefined && constantTimeEqual(presented, cached))
     return { id: clientId, secretHash: presented, current: false };
-  const row = await db
-    .selectFrom("applications")
-    .select("client_secret_hash")
-    .where("id", "=", clientId)
-    .executeTakeFirst();
-  if (!row) {
+  const found = await findClient(db, clientId, presented);
+  if (!found) {
     cache.delete(clientId);
     return null;
   }
   if (cache.size >= MAX_CACHED_CLIENTS) cache.clear();
-  cache.set(clientId, row.client_secret_hash);
-  return constantTimeEqual(presented, row.client_secret_hash)
-    ? { id: clientId, secretHash: presented, current: true }
-    : null;
+  cache.set(clientId, found.application.client_secret_hash);
+  return found.matches ? { id: clientId, secretHash: presented, current: true } : null;
 }
 
 /** SQL: the client's application still exists with this secret hash (for a statement's WHERE). */
@@ -93,14 +99,22 @@ export function isCurrentClient(client: AuthenticatedClient): Expression<SqlBool
   return sql<SqlBool>`exists (select 1 from applications where id = ${client.id} and client_secret_hash = ${client.secretHash})`;
 }
 
-/** One SELECT unless this request already read the row; the caller drops a stale cache entry (`forgetClient`). */
+/** Cached clients this request has already confirmed: a second confirmation costs no SELECT. */
+const confirmed = new WeakSet<AuthenticatedClient>();
+
+/**
+ * One SELECT unless this request already read the row or confirmed the client (a slow grant path
+ * confirms it, then a grant error is confirmed again before it is reported); the caller drops a
+ * stale cache entry (`forgetClient`).
+ */
 export async function confirmClient(db: Kysely<Database>, client: AuthenticatedClient): Promise<boolean> {
-  if (client.current) return true;
+  if (client.current || confirmed.has(client)) return true;
   const row = await db
     .selectFrom("applications")
     .select("id")
     .where("id", "=", client.id)
     .where("client_secret_hash", "=", client.secretHash)
     .executeTakeFirst();
+  if (row) confirmed.add(client);
   return row !== undefined;
 }

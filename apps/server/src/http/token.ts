@@ -53,6 +53,7 @@ function json(body: unknown, status: number, headers: Record<string, string> = {
 /**
  * Client authentication comes before the grant (SPEC §7.2): a grant error for a client matched only
  * against the process cache is reported only once the client is confirmed, else it is invalid_client.
+ * Costs one SELECT only when nothing confirmed the client yet (the slow grant paths already did).
  */
 async function confirmedError(
   deps: Deps,

@@ -9,6 +9,8 @@
  *   application (cached clients only), BEGIN, UPDATE, ROLLBACK (+1 SELECT when unknown or consumed).
  * - replay: the statement, then SELECT application (cached clients), BEGIN, UPDATE (0 rows), SELECT code,
  *   UPDATE families, INSERT audit ×2, COMMIT.
+ * The SELECT application of the slow path confirms a cached client once: reporting the grant error
+ * costs no second one.
  */
 import { generateToken, hashToken } from "../crypto.ts";
 import type { Deps } from "../deps.ts";

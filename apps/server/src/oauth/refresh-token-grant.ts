@@ -13,6 +13,7 @@
  *   - reuse detected: BEGIN, UPDATE (0 rows), SELECT token + family, UPDATE family, INSERT audit ×2,
  *     COMMIT (+1 SELECT successor when a grace window is configured);
  *   - unknown token: BEGIN, UPDATE (0 rows), SELECT, COMMIT.
+ *   The SELECT application confirms a cached client once: reporting a grant error costs no second one.
  */
 import { hashToken } from "../crypto.ts";
 import type { Deps } from "../deps.ts";
