@@ -21,6 +21,17 @@ describe("config", () => {
     expect(() => loadConfig({ REFRESH_REUSE_GRACE_SECONDS: "-1" })).toThrow(/REFRESH_REUSE_GRACE_SECONDS/);
   });
 
+  test("values a server cannot serve are refused", () => {
+    expect(() => loadConfig({ PORT: " " })).toThrow(/PORT/);
+    expect(() => loadConfig({ PORT: "0x10" })).toThrow(/PORT/);
+    expect(() => loadConfig({ ISSUER: "https://auth.example.com/?tenant=1" })).toThrow(/ISSUER/);
+    expect(() => loadConfig({ ISSUER: "https://auth.example.com/#x" })).toThrow(/ISSUER/);
+    expect(() => loadConfig({ ACCESS_TOKEN_TTL_SECONDS: "1000000000000000" })).toThrow(
+      /ACCESS_TOKEN_TTL_SECONDS/,
+    );
+    expect(loadConfig({ PORT: " 9090 " }).port).toBe(9090);
+  });
+
   test("the issuer loses its trailing slash", () => {
     expect(loadConfig({ ISSUER: "https://auth.example.com/" }).issuer).toBe("https://auth.example.com");
   });

@@ -4,20 +4,36 @@ const booleanFlag = z
   .enum(["true", "false", "1", "0", "on", "off"])
   .transform((value) => value === "true" || value === "1" || value === "on");
 
-const seconds = z.coerce.number().int().nonnegative();
+/** Decimal digits only: `z.coerce` would read " " as 0 and "0x10" as 16. */
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+/** Ten years: beyond that a timestamp computed from it leaves the range Date and PostgreSQL share. */
+const MAX_SECONDS = 10 * 365 * 24 * 3600;
+const seconds = (min = 0) => integer(min, MAX_SECONDS);
+
+/** RFC 8414 §2: the issuer is an https (or, for development, http) URL without query or fragment. */
+const issuer = z
+  .url({ protocol: /^https?$/ })
+  .refine((value) => !value.includes("?") && !value.includes("#"), "must not have a query or fragment");
 
 const schema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  PORT: integer(0, 65535).default(8080),
+  ISSUER: issuer.optional(),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   DATA_DIR: z.string().min(1).default("./data"),
-  WORKER_ID: z.coerce.number().int().min(0).max(1023).default(0),
-  ACCESS_TOKEN_TTL_SECONDS: seconds.min(1).default(604800),
-  AUTHORIZATION_CODE_TTL_SECONDS: seconds.min(1).default(600),
-  SESSION_TTL_SECONDS: seconds.min(1).default(30 * 24 * 3600),
-  REFRESH_REUSE_GRACE_SECONDS: seconds.default(0),
-  REFRESH_TOKEN_IDLE_SECONDS: seconds.min(1).optional(),
-  MAX_APPLICATIONS: z.coerce.number().int().min(1).default(25),
+  WORKER_ID: integer(0, 1023).default(0),
+  ACCESS_TOKEN_TTL_SECONDS: seconds(1).default(604800),
+  AUTHORIZATION_CODE_TTL_SECONDS: seconds(1).default(600),
+  SESSION_TTL_SECONDS: seconds(1).default(30 * 24 * 3600),
+  REFRESH_REUSE_GRACE_SECONDS: seconds().default(0),
+  REFRESH_TOKEN_IDLE_SECONDS: seconds(1).optional(),
+  MAX_APPLICATIONS: integer(1, 100_000).default(25),
   TRUST_PROXY: booleanFlag.default(false),
   RATE_LIMITS: booleanFlag.default(true),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
