@@ -6,9 +6,17 @@ import { hitBucket, type RateLimitDeps } from "../rate-limit/rate-limiter.ts";
 import { clientIp } from "./client-ip.ts";
 import { apiErrorResponse } from "./responses.ts";
 
+const bucketIds = new Map<string, string>();
+
 /** Fluxer names the bucket by the first 16 hex characters of its SHA-256, not its plain name. */
 function bucketId(bucket: string): string {
-  return new Bun.CryptoHasher("sha256").update(bucket).digest("hex").slice(0, 16);
+  // Bucket names are the fixed set in rate-limit/buckets.ts: the map stays small.
+  let id = bucketIds.get(bucket);
+  if (id === undefined) {
+    id = new Bun.CryptoHasher("sha256").update(bucket).digest("hex").slice(0, 16);
+    bucketIds.set(bucket, id);
+  }
+  return id;
 }
 
 /** `X-RateLimit-*` headers describing a bucket's state after a hit. */
