@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import type { Config } from "../config.ts";
 import { generateToken, hashToken } from "../crypto.ts";
 import type { Db } from "../db/database.ts";
 import { recordAuditEvent } from "./audit.ts";
@@ -18,6 +19,15 @@ export type RevocationReason =
   | "client_revocation"
   | "authorization_revoked"
   | "application_deleted";
+
+/**
+ * Refresh tokens created at or before this instant have been idle too long (REFRESH_TOKEN_IDLE_SECONDS);
+ * null when there is no idle limit.
+ */
+export function refreshIdleCutoff(config: Pick<Config, "refreshTokenIdleSeconds">, now: Date): Date | null {
+  const idle = config.refreshTokenIdleSeconds;
+  return idle === null ? null : new Date(now.getTime() - idle * 1000);
+}
 
 export interface IssuedTokens {
   accessToken: string;

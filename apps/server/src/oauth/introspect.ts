@@ -11,6 +11,7 @@ import { hashToken } from "../crypto.ts";
 import type { Deps } from "../deps.ts";
 import { hasTokenShape } from "../domain/access-tokens.ts";
 import { type AuthenticatedClient, isCurrentClient } from "../domain/client-authentication.ts";
+import { refreshIdleCutoff } from "../domain/token-families.ts";
 import { staleClient } from "./client.ts";
 import { invalidRequest } from "./errors.ts";
 import { formatScope } from "./scope.ts";
@@ -51,8 +52,7 @@ async function findToken(
   preferred: "Bearer" | "refresh_token",
 ): Promise<FoundToken> {
   const now = deps.clock.now();
-  const idle = deps.config.refreshTokenIdleSeconds;
-  const createdAfter = idle === null ? null : new Date(now.getTime() - idle * 1000);
+  const createdAfter = refreshIdleCutoff(deps.config, now);
   const { rows } = await sql<FoundToken>`
     select c.ok as client_ok, t.token_type, t.scopes, t.user_id, t.created_at, t.expires_at
     from (select ${isCurrentClient(client)} as ok) c

@@ -25,6 +25,7 @@ import {
   deriveSuccessorTokens,
   type IssuedTokens,
   insertTokens,
+  refreshIdleCutoff,
   revokeTokenFamily,
 } from "../domain/token-families.ts";
 import { requireCurrentClient } from "./client.ts";
@@ -46,7 +47,6 @@ export async function rotateRefreshToken(
   const tokenHash = hashToken(presented);
   const successor = await deriveSuccessorTokens(deps.db, presented);
   const now = deps.clock.now();
-  const idle = deps.config.refreshTokenIdleSeconds;
 
   const rotated = await rotateInOneStatement(
     deps.db,
@@ -54,7 +54,7 @@ export async function rotateRefreshToken(
     {
       tokenHash,
       requestedScopes: requestedScope,
-      createdAfter: idle === null ? null : new Date(now.getTime() - idle * 1000),
+      createdAfter: refreshIdleCutoff(deps.config, now),
     },
     {
       now,
@@ -84,7 +84,8 @@ async function rotateSlowly(
   },
 ): Promise<IssuedTokens> {
   const { tokenHash, requestedScope, successor, now } = input;
-  const { refreshReuseGraceSeconds: grace, refreshTokenIdleSeconds: idle } = deps.config;
+  const grace = deps.config.refreshReuseGraceSeconds;
+  const idleCutoff = refreshIdleCutoff(deps.config, now);
   const outcome: Outcome = await deps.db.transaction().execute(async (trx) => {
     // Of N concurrent rotations with one token exactly one sees the row.
     const consumed = await trx
@@ -107,7 +108,7 @@ async function rotateSlowly(
       // Throwing rolls back: the presented token stays unused.
       if (family.application_id !== client.id) throw invalidGrant("Invalid refresh token");
       if (family.revoked_at !== null) throw invalidGrant("Refresh token revoked");
-      if (idle !== null && new Date(consumed.created_at).getTime() + idle * 1000 <= now.getTime())
+      if (idleCutoff !== null && new Date(consumed.created_at).getTime() <= idleCutoff.getTime())
         throw invalidGrant("Refresh token expired");
       // RFC 6749 §6: a subset of what the resource owner originally granted; omitted → unchanged.
       if (requestedScope !== null && !isSubset(requestedScope, family.scopes))
