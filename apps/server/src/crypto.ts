@@ -11,6 +11,13 @@ export function generateToken(): string {
   return encodeBase64urlNoPadding(bytes);
 }
 
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+/** Whether a value could be a `generateToken()` output; anything else is rejected before hashing or querying. */
+export function hasTokenShape(value: string): boolean {
+  return TOKEN_SHAPE.test(value);
+}
+
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /** Uniformly random alphanumerics (rejection sampling keeps the distribution flat). */

@@ -1,4 +1,4 @@
-import { hashToken } from "../crypto.ts";
+import { hashToken, hasTokenShape } from "../crypto.ts";
 import type { Db } from "../db/database.ts";
 import type { UserRow } from "../db/schema.ts";
 
@@ -10,13 +10,6 @@ export interface AccessToken {
   scopes: string[];
   createdAt: Date;
   expiresAt: Date;
-}
-
-/** Tokens are 43 base64url chars; anything else is rejected before hashing or querying. */
-const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
-
-export function hasTokenShape(value: string): boolean {
-  return TOKEN_SHAPE.test(value);
 }
 
 /**

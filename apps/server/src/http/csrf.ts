@@ -1,4 +1,4 @@
-import { constantTimeEqual, generateToken, hashToken } from "../crypto.ts";
+import { constantTimeEqual, generateToken, hashToken, hasTokenShape } from "../crypto.ts";
 import { cookieName, parseCookies, serializeCookie } from "./cookies.ts";
 
 /**
@@ -39,7 +39,7 @@ export function preSessionCsrfToken(
 ): { token: string; setCookie: string | null } {
   const name = cookieName(PRE_SESSION_CSRF_COOKIE, options);
   const existing = parseCookies(request.headers.get("cookie")).get(name);
-  if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return { token: existing, setCookie: null };
+  if (existing && hasTokenShape(existing)) return { token: existing, setCookie: null };
   const token = generateToken();
   return {
     token,

@@ -12,9 +12,8 @@
  * The SELECT application of the slow path confirms a cached client once: reporting the grant error
  * costs no second one.
  */
-import { generateToken, hashToken } from "../crypto.ts";
+import { generateToken, hashToken, hasTokenShape } from "../crypto.ts";
 import type { Deps } from "../deps.ts";
-import { hasTokenShape } from "../domain/access-tokens.ts";
 import { recordAuditEvent } from "../domain/audit.ts";
 import type { AuthenticatedClient } from "../domain/client-authentication.ts";
 import { exchangeCodeInOneStatement } from "../domain/one-statement-grants.ts";

@@ -7,9 +7,8 @@
  * for the client or after a secret change). Was 2 (access token found) or 3 (refresh token).
  */
 import { sql } from "kysely";
-import { hashToken } from "../crypto.ts";
+import { hashToken, hasTokenShape } from "../crypto.ts";
 import type { Deps } from "../deps.ts";
-import { hasTokenShape } from "../domain/access-tokens.ts";
 import { type AuthenticatedClient, isCurrentClient } from "../domain/client-authentication.ts";
 import { refreshIdleCutoff } from "../domain/token-families.ts";
 import { staleClient } from "./client.ts";

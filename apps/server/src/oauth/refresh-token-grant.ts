@@ -15,9 +15,8 @@
  *   - unknown token: BEGIN, UPDATE (0 rows), SELECT, COMMIT.
  *   The SELECT application confirms a cached client once: reporting a grant error costs no second one.
  */
-import { hashToken } from "../crypto.ts";
+import { hashToken, hasTokenShape } from "../crypto.ts";
 import type { Deps } from "../deps.ts";
-import { hasTokenShape } from "../domain/access-tokens.ts";
 import { recordAuditEvent } from "../domain/audit.ts";
 import type { AuthenticatedClient } from "../domain/client-authentication.ts";
 import { rotateInOneStatement } from "../domain/one-statement-grants.ts";

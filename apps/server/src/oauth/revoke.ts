@@ -7,9 +7,8 @@
  * application (client auth, or its re-check when the client was matched from the cache), BEGIN, UPDATE family (WHERE id IN access ∪ refresh lookup) RETURNING,
  * INSERT audit, COMMIT; 4 when nothing matches.
  */
-import { hashToken } from "../crypto.ts";
+import { hashToken, hasTokenShape } from "../crypto.ts";
 import type { Deps } from "../deps.ts";
-import { hasTokenShape } from "../domain/access-tokens.ts";
 import type { AuthenticatedClient } from "../domain/client-authentication.ts";
 import { revokeTokenFamilyOfToken } from "../domain/token-families.ts";
 import { requireCurrentClient } from "./client.ts";
