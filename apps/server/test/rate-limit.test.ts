@@ -28,15 +28,11 @@ import { testConfig } from "./support/harness.ts";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const database = await createTestDatabase({ max: 20 });
 const redisReachable = await (async () => {
-  const probe = createRedisRateLimiter(REDIS_URL);
-  try {
-    await probe.peek("probe", "probe", 1, 1, new Date());
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await probe.close();
-  }
+  let failed = false;
+  const probe = createRedisRateLimiter(REDIS_URL, { onError: () => (failed = true) });
+  await probe.peek("probe", "probe", 1, 1, new Date());
+  await probe.close();
+  return !failed;
 })();
 const toClose: RateLimiter[] = [];
 afterAll(async () => {
@@ -388,3 +384,16 @@ describe("tRPC middleware", () => {
     });
   });
 });
+
+test("an unreachable Redis never fails a request: hits are counted in this process and the error reported", async () => {
+  const errors: unknown[] = [];
+  const limiter = createRedisRateLimiter("redis://127.0.0.1:1", { onError: (error) => errors.push(error) });
+  toClose.push(limiter);
+  const started = performance.now();
+  const bucket = freshBucket();
+  const results = [];
+  for (let i = 0; i < 3; i++) results.push(await limiter.hit(bucket, "k", 2, 60, START));
+  expect(results.map((r) => r.allowed)).toEqual([true, true, false]);
+  expect(errors.length).toBeGreaterThanOrEqual(1);
+  expect(performance.now() - started).toBeLessThan(15_000);
+}, 30_000);

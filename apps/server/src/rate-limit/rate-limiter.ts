@@ -1,6 +1,7 @@
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/database.ts";
+import type { Logger } from "../logger.ts";
 import { type BucketName, DEFAULT_RATE_LIMITS, type RateLimitConfig } from "./buckets.ts";
 import { createDatabaseRateLimiter } from "./database-store.ts";
 import { disabledRateLimiter, type RateLimiter, type RateLimitResult } from "./limiter.ts";
@@ -14,9 +15,20 @@ import { createRedisRateLimiter } from "./redis-store.ts";
 export function createRateLimiter(
   config: Pick<Config, "rateLimits" | "redisUrl" | "databaseUrl">,
   db: Db,
+  log?: Logger,
 ): RateLimiter {
   if (!config.rateLimits) return disabledRateLimiter;
-  if (config.redisUrl) return createRedisRateLimiter(config.redisUrl);
+  if (config.redisUrl) {
+    let lastLogged = 0;
+    return createRedisRateLimiter(config.redisUrl, {
+      onError: (error) => {
+        // At most one line per 10 s: an outage must not flood the log.
+        if (Date.now() - lastLogged < 10_000) return;
+        lastLogged = Date.now();
+        log?.error("rate limiter: Redis unavailable, counting in this process", { error });
+      },
+    });
+  }
   if (config.databaseUrl) return createDatabaseRateLimiter(db);
   return createMemoryRateLimiter();
 }
@@ -28,6 +40,7 @@ export interface RateLimitDeps {
   clock: Clock;
   rateLimiter?: RateLimiter;
   rateLimits?: RateLimitConfig;
+  log?: Logger;
 }
 
 // One limiter per (database handle, config), i.e. per app instance, so routes need no extra
@@ -43,7 +56,7 @@ export function rateLimiterFor(deps: RateLimitDeps): RateLimiter {
   }
   let limiter = byConfig.get(deps.config);
   if (!limiter) {
-    limiter = createRateLimiter(deps.config, deps.db);
+    limiter = createRateLimiter(deps.config, deps.db, deps.log);
     byConfig.set(deps.config, limiter);
   }
   return limiter;

@@ -1,5 +1,6 @@
 import { RedisClient } from "bun";
 import { decide, type RateLimiter, windowExpired } from "./limiter.ts";
+import { createMemoryRateLimiter } from "./memory-store.ts";
 
 /**
  * One hash per (bucket, key): `start` (ms) and `count`. The script restarts an expired window and
@@ -30,36 +31,88 @@ function redisKey(bucket: string, key: string): string {
   return `fluxer:rl:${bucket}:${key}`;
 }
 
-export function createRedisRateLimiter(url: string): RateLimiter {
-  const client = new RedisClient(url);
+export interface RedisRateLimiterOptions {
+  /** Called when Redis fails; the call is then counted in this process instead. */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * Redis is an optimisation for sharing counters, not a dependency requests may fail on: if a command
+ * fails, the hit is counted in a per-process memory limiter (protection goes on, only unshared) and a
+ * fresh client is made for the next call, since Bun's client gives up for good once its retries are spent.
+ */
+export function createRedisRateLimiter(url: string, options: RedisRateLimiterOptions = {}): RateLimiter {
+  const connect = () =>
+    new RedisClient(url, { connectionTimeout: 2000, maxRetries: 3, enableOfflineQueue: false });
+  let client = connect();
+  const fallback = createMemoryRateLimiter();
+
+  async function guarded<T>(viaRedis: () => Promise<T>, inMemory: () => Promise<T>): Promise<T> {
+    try {
+      // Without the offline queue a command fails fast while disconnected, so connect first.
+      if (!client.connected) await client.connect();
+      return await viaRedis();
+    } catch (error) {
+      options.onError?.(error);
+      const broken = client;
+      client = connect();
+      try {
+        broken.close();
+      } catch {
+        // Already closed: nothing to release.
+      }
+      return inMemory();
+    }
+  }
+
   return {
     kind: "redis",
-    async hit(bucket, key, limit, windowSeconds, now) {
+    hit(bucket, key, limit, windowSeconds, now) {
       const windowMs = Math.max(1, Math.round(windowSeconds * 1000));
-      const reply = (await client.send("EVAL", [
-        HIT_SCRIPT,
-        "1",
-        redisKey(bucket, key),
-        String(now.getTime()),
-        String(windowMs),
-      ])) as [number, string];
-      return decide(bucket, Number(reply[0]), new Date(Number(reply[1])), limit, windowSeconds, now);
+      return guarded(
+        async () => {
+          const reply = (await client.send("EVAL", [
+            HIT_SCRIPT,
+            "1",
+            redisKey(bucket, key),
+            String(now.getTime()),
+            String(windowMs),
+          ])) as [number, string];
+          return decide(bucket, Number(reply[0]), new Date(Number(reply[1])), limit, windowSeconds, now);
+        },
+        () => fallback.hit(bucket, key, limit, windowSeconds, now),
+      );
     },
-    async peek(bucket, key, limit, windowSeconds, now) {
-      const [start, count] = (await client.send("HMGET", [redisKey(bucket, key), "start", "count"])) as [
-        string | null,
-        string | null,
-      ];
-      const windowStart = start === null ? null : new Date(Number(start));
-      if (!windowStart || count === null || windowExpired(windowStart, windowSeconds, now))
-        return decide(bucket, 1, now, limit, windowSeconds, now);
-      return decide(bucket, Number(count) + 1, windowStart, limit, windowSeconds, now);
+    peek(bucket, key, limit, windowSeconds, now) {
+      return guarded(
+        async () => {
+          const [start, count] = (await client.send("HMGET", [redisKey(bucket, key), "start", "count"])) as [
+            string | null,
+            string | null,
+          ];
+          const windowStart = start === null ? null : new Date(Number(start));
+          if (!windowStart || count === null || windowExpired(windowStart, windowSeconds, now))
+            return decide(bucket, 1, now, limit, windowSeconds, now);
+          return decide(bucket, Number(count) + 1, windowStart, limit, windowSeconds, now);
+        },
+        () => fallback.peek(bucket, key, limit, windowSeconds, now),
+      );
     },
-    async reset(bucket, key) {
-      await client.del(redisKey(bucket, key));
+    reset(bucket, key) {
+      return guarded(
+        async () => {
+          await client.del(redisKey(bucket, key));
+        },
+        () => fallback.reset(bucket, key),
+      );
     },
-    async refund(bucket, key) {
-      await client.send("EVAL", [REFUND_SCRIPT, "1", redisKey(bucket, key)]);
+    refund(bucket, key) {
+      return guarded(
+        async () => {
+          await client.send("EVAL", [REFUND_SCRIPT, "1", redisKey(bucket, key)]);
+        },
+        () => fallback.refund(bucket, key),
+      );
     },
     async close() {
       client.close();
