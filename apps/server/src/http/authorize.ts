@@ -22,6 +22,7 @@ import { errorPage, htmlResponse } from "./html.ts";
 import { readPageSession } from "./page-session.ts";
 import { limitByIp } from "./rate-limit.ts";
 import { apiErrorResponse, SECURITY_HEADERS } from "./responses.ts";
+import { sessionTokenFromHeader } from "./session-token.ts";
 
 function redirect(location: string, status: 302 | 303): Response {
   // Locations may carry a code: keep them out of caches.
@@ -85,12 +86,6 @@ const consentBody = z.object({
   code_challenge_method: z.string().max(16).optional(),
   approve: z.boolean().optional(),
 });
-
-function bearerSessionToken(request: Request): string | null {
-  const header = request.headers.get("authorization");
-  if (!header) return null;
-  return header.startsWith("Bearer ") ? header.slice(7) : header;
-}
 
 export function authorizeRoutes(deps: Deps) {
   const issuer = deps.config.issuer;
@@ -185,7 +180,7 @@ export function authorizeRoutes(deps: Deps) {
     .post(
       "/v1/oauth2/authorize/consent",
       async ({ request }) => {
-        const token = bearerSessionToken(request);
+        const token = sessionTokenFromHeader(request);
         const found = token ? await validateSessionToken(deps.db, token, deps.clock.now()) : null;
         if (!found) return apiErrorResponse("UNAUTHORIZED", "A valid session token is required");
         if (mediaType(request) !== "application/json")

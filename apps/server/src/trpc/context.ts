@@ -2,6 +2,7 @@ import type { UserRow } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
 import { type Session, validateSessionToken } from "../domain/sessions.ts";
 import { readSessionCookie } from "../http/cookies.ts";
+import { sessionTokenFromHeader } from "../http/session-token.ts";
 
 export interface Context extends Deps {
   user: UserRow | null;
@@ -10,10 +11,15 @@ export interface Context extends Deps {
   ip: string;
 }
 
-/** `Authorization: flx_…` or `Bearer flx_…`; the page cookie only for same-origin requests (CSRF). */
+/**
+ * `Authorization: flx_…` or `Bearer flx_…`; else the page cookie, only for same-origin requests.
+ * Stricter than the form CSRF check (`isSameOriginRequest`): tRPC calls carry no CSRF token, so the
+ * cookie counts only when the browser vouches for the origin (`Origin`, else `Sec-Fetch-Site`), never
+ * for a request that sends neither header.
+ */
 export function sessionTokenFrom(request: Request, issuer: string): string | null {
-  const header = request.headers.get("authorization");
-  if (header) return header.startsWith("Bearer ") ? header.slice(7).trim() : header.trim();
+  // An empty Authorization header counts as absent: the cookie may still apply.
+  if (request.headers.get("authorization")) return sessionTokenFromHeader(request);
   const cookie = readSessionCookie(request, { secure: issuer.startsWith("https:") });
   if (!cookie) return null;
   const origin = request.headers.get("origin");
