@@ -35,8 +35,11 @@ if (!config.databaseUrl && Number(count) === 0) {
   );
 }
 
+let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, async () => {
+    if (stopping) return; // a second signal while draining changes nothing
+    stopping = true;
     await server.stop();
     process.exit(0);
   });

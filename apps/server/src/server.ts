@@ -11,6 +11,9 @@ import { createSnowflakeGenerator } from "./snowflake.ts";
 /** Expired codes, sessions and dead families are removed in small batches every 10 minutes. */
 const CLEANUP_INTERVAL_MS = 10 * 60_000;
 
+/** How long shutdown waits for requests in flight before closing their connections. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
 export interface RunningServer {
   url: string;
   port: number;
@@ -40,7 +43,11 @@ export async function startServer(
     port,
     deps,
     stop: async () => {
-      await app.stop(true);
+      // Drain: stop accepting, let requests in flight finish (a token response cut off after its
+      // commit would make the client's retry look like a replay), then force-close what is left.
+      const drained = app.stop(false).then(() => true);
+      const deadline = Bun.sleep(DRAIN_TIMEOUT_MS).then(() => false);
+      if (!(await Promise.race([drained, deadline]))) await app.stop(true);
       await stopCleanup();
       if (!options.database) await database.close();
     },
