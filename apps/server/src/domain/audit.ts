@@ -20,18 +20,25 @@ export interface AuditEvent {
   data?: Record<string, unknown>;
 }
 
+function toRow(event: AuditEvent) {
+  return {
+    id: event.id,
+    type: event.type,
+    user_id: event.userId ?? null,
+    application_id: event.applicationId ?? null,
+    family_id: event.familyId ?? null,
+    data: JSON.stringify(event.data ?? {}),
+    created_at: event.at,
+  };
+}
+
 /** Audit events carry ids and reasons only, never a token, code or secret. */
 export async function recordAuditEvent(db: Kysely<Database>, event: AuditEvent): Promise<void> {
-  await db
-    .insertInto("audit_events")
-    .values({
-      id: event.id,
-      type: event.type,
-      user_id: event.userId ?? null,
-      application_id: event.applicationId ?? null,
-      family_id: event.familyId ?? null,
-      data: JSON.stringify(event.data ?? {}),
-      created_at: event.at,
-    })
-    .execute();
+  await recordAuditEvents(db, [event]);
+}
+
+/** Several events in one INSERT; nothing is sent for an empty list. */
+export async function recordAuditEvents(db: Kysely<Database>, events: readonly AuditEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await db.insertInto("audit_events").values(events.map(toRow)).execute();
 }

@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import type { Config } from "../config.ts";
 import { generateToken, hashToken } from "../crypto.ts";
 import type { Db } from "../db/database.ts";
-import { recordAuditEvent } from "./audit.ts";
+import { type AuditEvent, recordAuditEvent, recordAuditEvents } from "./audit.ts";
 import { getServerSecret } from "./server-secrets.ts";
 
 /**
@@ -145,8 +145,8 @@ export interface Revocation {
 
 type RevokedFamily = { id: string; user_id: string; application_id: string };
 
-function recordRevocation(db: Db, revoked: RevokedFamily, revocation: Revocation): Promise<void> {
-  return recordAuditEvent(db, {
+function revocationEvent(revoked: RevokedFamily, revocation: Revocation): AuditEvent {
+  return {
     id: revocation.nextId(),
     type: "token_family.revoked",
     at: revocation.now,
@@ -154,7 +154,7 @@ function recordRevocation(db: Db, revoked: RevokedFamily, revocation: Revocation
     applicationId: revoked.application_id,
     familyId: revoked.id,
     data: { reason: revocation.reason },
-  });
+  };
 }
 
 /**
@@ -170,7 +170,7 @@ export async function revokeTokenFamily(db: Db, familyId: string, revocation: Re
     .returning(["id", "user_id", "application_id"])
     .executeTakeFirst();
   if (!revoked) return false;
-  await recordRevocation(db, revoked, revocation);
+  await recordAuditEvent(db, revocationEvent(revoked, revocation));
   return true;
 }
 
@@ -201,7 +201,7 @@ export async function revokeTokenFamilyOfToken(
     .returning(["id", "user_id", "application_id"])
     .executeTakeFirst();
   if (!revoked) return false;
-  await recordRevocation(db, revoked, revocation);
+  await recordAuditEvent(db, revocationEvent(revoked, revocation));
   return true;
 }
 
@@ -221,21 +221,9 @@ export async function revokeTokenFamiliesWhere(
   if (filter.applicationId !== undefined) query = query.where("application_id", "=", filter.applicationId);
   if (filter.codeHash !== undefined) query = query.where("code_hash", "=", filter.codeHash);
   const revoked = await query.returning(["id", "user_id", "application_id"]).execute();
-  if (revoked.length > 0) {
-    await db
-      .insertInto("audit_events")
-      .values(
-        revoked.map((row) => ({
-          id: revocation.nextId(),
-          type: "token_family.revoked",
-          user_id: row.user_id,
-          application_id: row.application_id,
-          family_id: row.id,
-          data: JSON.stringify({ reason: revocation.reason }),
-          created_at: revocation.now,
-        })),
-      )
-      .execute();
-  }
+  await recordAuditEvents(
+    db,
+    revoked.map((row) => revocationEvent(row, revocation)),
+  );
   return revoked.map((row) => row.id);
 }
