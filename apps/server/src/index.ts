@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from "./config.ts";
+import { DataDirLockedError } from "./db/data-dir-lock.ts";
 import { startServer } from "./server.ts";
 
 let config: ReturnType<typeof loadConfig>;
@@ -12,7 +13,13 @@ try {
   throw error;
 }
 
-const server = await startServer(config);
+const server = await startServer(config).catch((error: unknown) => {
+  if (error instanceof DataDirLockedError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+});
 const { count } = await server.deps.db
   .selectFrom("users")
   .select((eb) => eb.fn.countAll<number>().as("count"))

@@ -3,6 +3,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { Kysely, type LogConfig, PGliteDialect } from "kysely";
 import { PostgresJSDialect } from "kysely-postgres-js";
 import postgres from "postgres";
+import { lockDataDir } from "./data-dir-lock.ts";
 import type { Database } from "./schema.ts";
 
 export type Db = Kysely<Database>;
@@ -44,9 +45,17 @@ export function postgresDatabase(url: string, options: PostgresOptions = {}): Da
   return { db, kind: "postgres", close: () => db.destroy() };
 }
 
-/** PostgreSQL when a URL is configured, otherwise the embedded PGlite on disk under dataDir. */
+/** PostgreSQL when a URL is configured, otherwise the embedded PGlite on disk under dataDir (locked). */
 export function openDatabase(config: { databaseUrl: string | null; dataDir: string }): DatabaseHandle {
   if (config.databaseUrl) return postgresDatabase(config.databaseUrl);
   mkdirSync(config.dataDir, { recursive: true });
-  return pgliteDatabase(createPGlite(config.dataDir));
+  const unlock = lockDataDir(config.dataDir);
+  const handle = pgliteDatabase(createPGlite(config.dataDir));
+  return {
+    ...handle,
+    close: async () => {
+      await handle.close();
+      unlock();
+    },
+  };
 }
