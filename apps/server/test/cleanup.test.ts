@@ -158,7 +158,50 @@ async function column<T extends "authorization_codes" | "sessions" | "token_fami
 
 beforeEach(resetTables);
 
+/** A client-credentials family: one access token expiring at `accessExpiresAt`, no refresh token. */
+async function insertClientCredentialsFamily(accessExpiresAt: Date) {
+  const id = nextId();
+  await db
+    .insertInto("token_families")
+    .values({
+      id,
+      application_id: applicationId,
+      user_id: userId,
+      grant_type: "client_credentials",
+      scopes: ["identify"],
+      code_hash: null,
+      created_at: at(-8 * DAY),
+      revoked_at: null,
+      revoked_reason: null,
+    })
+    .execute();
+  await db
+    .insertInto("access_tokens")
+    .values({
+      token_hash: `a${id}`,
+      family_id: id,
+      application_id: applicationId,
+      user_id: userId,
+      scopes: ["identify"],
+      created_at: at(-8 * DAY),
+      expires_at: accessExpiresAt,
+    })
+    .execute();
+  return id;
+}
+
 describe("cleanupExpired", () => {
+  test("a client-credentials family goes once its only access token has expired", async () => {
+    const spent = await insertClientCredentialsFamily(at(-DAY));
+    const live = await insertClientCredentialsFamily(at(DAY));
+    const counts = await cleanupExpired(db, NOW);
+    expect(counts.accessTokens).toBe(1);
+    expect(counts.tokenFamilies).toBe(1);
+    const families = await column("token_families");
+    expect(families).toContain(live);
+    expect(families).not.toContain(spent);
+  });
+
   test("removes only what can no longer be used", async () => {
     await insertCode("code-expired-2h", at(-2 * HOUR));
     await insertCode("code-expired-10m", at(-600)); // kept an hour for replay detection

@@ -128,6 +128,37 @@ export async function cleanupExpired(
     maxBatches,
   );
 
+  // A client-credentials family is one access token and no refresh token: once that token has expired
+  // and gone, the family can never be used again (each client-credentials call makes a new one).
+  const spentFamilies = await inBatches(
+    async () =>
+      affected(
+        await db
+          .deleteFrom("token_families")
+          .where("id", "in", (eb) =>
+            eb
+              .selectFrom("token_families as f")
+              .select("f.id")
+              .where("f.grant_type", "=", "client_credentials")
+              .where("f.created_at", "<", codesBefore)
+              .where((inner) =>
+                inner.not(
+                  inner.exists(
+                    inner
+                      .selectFrom("access_tokens as a")
+                      .select("a.token_hash")
+                      .whereRef("a.family_id", "=", "f.id"),
+                  ),
+                ),
+              )
+              .limit(batchSize),
+          )
+          .executeTakeFirst(),
+      ),
+    batchSize,
+    maxBatches,
+  );
+
   const rateLimits = await inBatches(
     async () =>
       affected(
@@ -151,7 +182,13 @@ export async function cleanupExpired(
     maxBatches,
   );
 
-  return { authorizationCodes, sessions, accessTokens, tokenFamilies, rateLimits };
+  return {
+    authorizationCodes,
+    sessions,
+    accessTokens,
+    tokenFamilies: tokenFamilies + spentFamilies,
+    rateLimits,
+  };
 }
 
 /**
