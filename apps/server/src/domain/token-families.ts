@@ -17,8 +17,7 @@ export type RevocationReason =
   | "refresh_reuse"
   | "code_replay"
   | "client_revocation"
-  | "authorization_revoked"
-  | "application_deleted";
+  | "authorization_revoked";
 
 /**
  * Refresh tokens created at or before this instant have been idle too long (REFRESH_TOKEN_IDLE_SECONDS);

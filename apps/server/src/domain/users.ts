@@ -137,12 +137,6 @@ export async function verifyUserPassword(user: UserRow | null, password: string)
   return ok && !!user?.password_hash;
 }
 
-/** Username or email plus password; null for any mismatch. */
-export async function verifyLogin(db: Db, login: string, password: string): Promise<UserRow | null> {
-  const user = await findUserByLogin(db, login);
-  return (await verifyUserPassword(user, password)) ? user : null;
-}
-
 /** Re-authentication ("sudo") for destructive actions. */
 export async function verifyPassword(user: UserRow, password: string): Promise<boolean> {
   if (!user.password_hash) return false;
