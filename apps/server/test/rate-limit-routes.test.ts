@@ -108,6 +108,25 @@ describe("rate limits on the routes", () => {
     t.clock.advance(61);
   });
 
+  test("authorizations.list and applications.getPublic are limited too", async () => {
+    const user = await registerUser(t);
+    const statuses: number[] = [];
+    for (let i = 0; i < 60; i++)
+      statuses.push((await trpcHttp(t, "authorizations.list", { token: user.token, query: true })).status);
+    expect(new Set(statuses)).toEqual(new Set([200]));
+    const limited = await trpcHttp(t, "authorizations.list", { token: user.token, query: true });
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.data.apiCode).toBe("RATE_LIMITED");
+    const publicStatuses: number[] = [];
+    for (let i = 0; i < 61; i++)
+      publicStatuses.push(
+        (await trpcHttp(t, "applications.getPublic", { input: { id: client.id }, query: true })).status,
+      );
+    expect(publicStatuses.slice(0, 60)).toEqual(Array(60).fill(200));
+    expect(publicStatuses[60]).toBe(429);
+    t.clock.advance(61);
+  });
+
   test("applications:create — 10 per hour per user; resets 10 per hour; deletes 10 per hour", async () => {
     const user = await registerUser(t);
     const created = [];

@@ -114,7 +114,9 @@ export const applicationsRouter = router({
     .input(z.object({ id: applicationId }))
     .query(({ ctx, input }) => getApplication(ctx.db, input.id, ctx.user)),
 
+  // Anonymous: counted per IP (byUser falls back to the address).
   getPublic: publicProcedure
+    .use(rateLimited("applications:list"))
     .input(z.object({ id: applicationId }))
     .query(({ ctx, input }) => getPublicApplication(ctx.db, input.id)),
 

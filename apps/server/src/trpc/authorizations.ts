@@ -1,15 +1,20 @@
 import { z } from "zod";
 import { listAuthorizedApplications, revokeAuthorization } from "../domain/authorizations.ts";
 import { isSnowflake } from "../snowflake.ts";
+import { byIp, rateLimited } from "./rate-limit.ts";
 import { protectedProcedure, router } from "./trpc.ts";
 
 const applicationId = z.string().refine(isSnowflake, "Must be a snowflake id");
 
 /** The signed-in user's grants to third-party applications (SPEC §9). */
 export const authorizationsRouter = router({
-  list: protectedProcedure.query(({ ctx }) => listAuthorizedApplications(ctx.db, ctx.user.id)),
+  list: protectedProcedure
+    .use(rateLimited("applications:list"))
+    .query(({ ctx }) => listAuthorizedApplications(ctx.db, ctx.user.id)),
 
+  // Fluxer counts authorization revocation in the oauth:introspect bucket, per IP.
   revoke: protectedProcedure
+    .use(rateLimited("oauth:introspect", byIp))
     .input(z.object({ application_id: applicationId }))
     .mutation(async ({ ctx, input }) => {
       await revokeAuthorization(ctx.db, {
