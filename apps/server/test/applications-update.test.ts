@@ -3,6 +3,7 @@ import { applicationRow, createApplicationOk, mutate } from "./support/applicati
 import { testDatabaseKind } from "./support/database.ts";
 import { registerUser } from "./support/fixtures.ts";
 import { createTestApp } from "./support/harness.ts";
+import { exchangeCode, mintCode } from "./support/oauth-flow.ts";
 
 const t = await createTestApp();
 afterAll(() => t.close());
@@ -85,4 +86,24 @@ describe(`applications.update (${testDatabaseKind})`, () => {
     expect(row?.version).toBe(2);
     expect(row?.name).toBe(winners[0]?.body.result.data.name);
   });
+});
+
+test("removing a redirect URI cancels the codes issued for it that are not yet exchanged", async () => {
+  const app = await createApplicationOk(t, owner.token, {
+    redirect_uris: ["https://old.example/cb", "https://kept.example/cb"],
+  });
+  const client = { id: app.id, clientSecret: app.client_secret, redirectUris: ["https://old.example/cb"] };
+  const oldCode = await mintCode(t, client, owner.user.id, { redirectUri: "https://old.example/cb" });
+  const keptCode = await mintCode(t, client, owner.user.id, { redirectUri: "https://kept.example/cb" });
+  const updated = await mutate(t, "update", owner.token, {
+    id: app.id,
+    version: app.version,
+    redirect_uris: ["https://kept.example/cb"],
+  });
+  expect(updated.status).toBe(200);
+  const refused = await exchangeCode(t, client, oldCode);
+  expect(refused.status).toBe(400);
+  expect(refused.body.error).toBe("invalid_grant");
+  const kept = await exchangeCode(t, { ...client, redirectUris: ["https://kept.example/cb"] }, keptCode);
+  expect(kept.status).toBe(200);
 });

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import { generateToken, hashToken } from "../crypto.ts";
+import { retryOnConflict } from "../db/retry.ts";
 import type { ApplicationRow, ApplicationsTable, Database, UserRow } from "../db/schema.ts";
 import { isSnowflake } from "../snowflake.ts";
 import { parseIcon, replaceIcon } from "./application-icons.ts";
@@ -274,6 +275,15 @@ export async function updateApplication(
     }
     if (input.changes.icon !== undefined)
       await replaceIcon(trx, { applicationId: row.id, icon, now: input.now });
+    // A redirect URI that is no longer registered must not deliver tokens: codes issued for it and
+    // not yet exchanged go with it.
+    if (input.changes.redirectUris !== undefined)
+      await trx
+        .deleteFrom("authorization_codes")
+        .where("application_id", "=", row.id)
+        .where("consumed_at", "is", null)
+        .where(sql<boolean>`not (redirect_uri = any(${row.redirect_uris}::text[]))`)
+        .execute();
     return toApplication(row, input.user);
   });
 }
@@ -297,6 +307,16 @@ export async function authorizeSudo(db: Kysely<Database>, input: SudoInput): Pro
 /** Cascades remove its icons, codes, consents and token families (so its tokens die at once). */
 export async function deleteApplication(db: Kysely<Database>, input: SudoInput): Promise<void> {
   await authorizeSudo(db, input);
+  // The cascade locks codes, families and tokens after the application row, the opposite order of a
+  // grant in flight: PostgreSQL may pick this transaction as the deadlock victim, so it runs again.
+  await retryOnConflict(() => removeApplication(db, input));
+}
+
+/** The delete itself, once ownership and password are checked (exported for the race test). */
+export async function removeApplication(
+  db: Kysely<Database>,
+  input: Pick<SudoInput, "id" | "user" | "now" | "auditId">,
+): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const deleted = await trx
       .deleteFrom("applications")

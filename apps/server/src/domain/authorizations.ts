@@ -80,17 +80,19 @@ export async function revokeAuthorization(
   input: { userId: string; applicationId: string; now: Date; nextId: () => string },
 ): Promise<{ revokedFamilies: number }> {
   return db.transaction().execute(async (trx) => {
-    const families = await revokeTokenFamiliesWhere(
-      trx,
-      { userId: input.userId, applicationId: input.applicationId },
-      { reason: "authorization_revoked", now: input.now, nextId: input.nextId },
-    );
+    // Codes first: this waits for an exchange in flight (it holds its code's row lock), so the family
+    // it creates is already committed when the next statement revokes every family of the pair.
     await trx
       .deleteFrom("authorization_codes")
       .where("user_id", "=", input.userId)
       .where("application_id", "=", input.applicationId)
       .where("consumed_at", "is", null)
       .execute();
+    const families = await revokeTokenFamiliesWhere(
+      trx,
+      { userId: input.userId, applicationId: input.applicationId },
+      { reason: "authorization_revoked", now: input.now, nextId: input.nextId },
+    );
     const consent = await trx
       .deleteFrom("authorizations")
       .where("user_id", "=", input.userId)

@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import { retryOnConflict } from "../db/retry.ts";
 import type { Deps } from "../deps.ts";
 import { type AuthenticatedClient, confirmClient } from "../domain/client-authentication.ts";
 import { staleClient } from "../oauth/client.ts";
@@ -77,8 +78,11 @@ function oauthEndpoint(
     let client: AuthenticatedClient | null = null;
     try {
       const params = await readOAuthForm(request);
-      client = await authenticateClientRequest(deps, request, params);
-      return await handle(client, params);
+      const authenticated = await authenticateClientRequest(deps, request, params);
+      client = authenticated;
+      // A grant racing an application delete can be PostgreSQL's deadlock victim: it rolled back
+      // whole, so it is simply run again (and then sees the application gone).
+      return await retryOnConflict(() => handle(authenticated, params));
     } catch (thrown) {
       let error = thrown;
       try {
