@@ -91,6 +91,17 @@ describe("authorization_code grant", () => {
     expect(await auditEvents("token_family.revoked", family.id)).toHaveLength(1);
   });
 
+  test("a replay after cleanup removed the code row still revokes the family", async () => {
+    const code = await mintCode(t, client, alice.user.id);
+    const first = await exchangeCode(t, client, code);
+    expect(first.status).toBe(200);
+    await t.deps.db.deleteFrom("authorization_codes").where("code_hash", "=", hashToken(code)).execute();
+    const replay = await exchangeCode(t, client, code);
+    expect(replay.body.error).toBe("invalid_grant");
+    expect((await bearerGet(t, "/v1/oauth2/userinfo", first.body.access_token)).status).toBe(401);
+    expect((await familyOf(first.body.access_token)).revoked_reason).toBe("code_replay");
+  });
+
   test.each([
     ["wrong redirect_uri", { redirect_uri: "https://client.example/other" }],
     ["redirect_uri differing by a trailing slash", { redirect_uri: "https://client.example/callback/" }],

@@ -88,8 +88,20 @@ async function exchangeSlowly(
         .select(["application_id", "user_id"])
         .where("code_hash", "=", codeHash)
         .executeTakeFirst();
-      if (!existing || existing.application_id !== client.id)
+      if (existing && existing.application_id !== client.id)
         return { ok: false, description: "Invalid authorization code" };
+      // Cleanup drops consumed codes an hour after expiry, but the family still records its code:
+      // a late replay is recognised from there.
+      const issued = existing
+        ? null
+        : await trx
+            .selectFrom("token_families")
+            .select("user_id")
+            .where("code_hash", "=", codeHash)
+            .where("application_id", "=", client.id)
+            .executeTakeFirst();
+      const userId = existing?.user_id ?? issued?.user_id;
+      if (userId === undefined) return { ok: false, description: "Invalid authorization code" };
       // Replay (RFC 6749 §4.1.2): revoke what the code produced, and keep that revocation.
       const revocation = { reason: "code_replay" as const, now, nextId: deps.nextId };
       const families = await revokeTokenFamiliesWhere(trx, { codeHash }, revocation);
@@ -97,8 +109,8 @@ async function exchangeSlowly(
         id: deps.nextId(),
         type: "authorization_code.replayed",
         at: now,
-        userId: existing.user_id,
-        applicationId: existing.application_id,
+        userId,
+        applicationId: client.id,
         familyId: families[0] ?? null,
         data: { revoked_families: families },
       });
