@@ -5,14 +5,17 @@ import { validateSessionToken } from "../domain/sessions.ts";
 import {
   AUTHORIZE_PARAMS,
   type AuthorizeValidation,
+  errorTargetOf,
+  validateAuthorizationRequest,
+} from "../oauth/authorization-request.ts";
+import {
   authorizeSilently,
   denyAuthorization,
   errorRedirectUrl,
   type GrantContext,
   grantAuthorization,
   narrowScopes,
-  validateAuthorizationRequest,
-} from "../oauth/authorize.ts";
+} from "../oauth/authorization-response.ts";
 import { accessDenied } from "../oauth/errors.ts";
 import { BodyTooLargeError, InvalidEncodingError, mediaType, readBodyText } from "./body.ts";
 import { renderConsentPage } from "./consent-page.ts";
@@ -163,10 +166,11 @@ export function authorizeRoutes(deps: Deps) {
         const authorization = result.request;
         if (action === "deny") return redirect(denyAuthorization(authorization, issuer), 303);
         const scopes = narrowScopes(authorization.scopes, form.getAll("grant"));
-        if (scopes.length === 0) {
-          const target = { redirectUri: authorization.redirectUri, state: authorization.state };
-          return redirect(errorRedirectUrl(target, accessDenied("No scope was approved"), issuer), 303);
-        }
+        if (scopes.length === 0)
+          return redirect(
+            errorRedirectUrl(errorTargetOf(authorization), accessDenied("No scope was approved"), issuer),
+            303,
+          );
         const location = await grantAuthorization(grantContext(), {
           request: authorization,
           userId: page.user.id,

@@ -1,5 +1,5 @@
 import type { UserRow } from "../db/schema.ts";
-import type { AuthorizationRequest } from "../oauth/authorize.ts";
+import type { AuthorizationRequest } from "../oauth/authorization-request.ts";
 import type { Scope } from "../oauth/scope.ts";
 import { html, renderPage } from "./html.ts";
 
