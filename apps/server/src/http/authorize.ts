@@ -16,21 +16,16 @@ import {
   grantAuthorization,
   narrowScopes,
 } from "../oauth/authorization-response.ts";
-import { accessDenied } from "../oauth/errors.ts";
+import { accessDenied, type OAuthError } from "../oauth/errors.ts";
 import { BodyTooLargeError, InvalidEncodingError, mediaType, readBodyText } from "./body.ts";
 import { renderConsentPage } from "./consent-page.ts";
 import { isSameOriginRequest, sessionCsrfToken, verifySessionCsrfToken } from "./csrf.ts";
 import { readForm, singleField } from "./form.ts";
-import { errorPage, htmlResponse } from "./html.ts";
+import { crossOriginRefusalPage, errorPage, htmlResponse, refusalPage } from "./html.ts";
 import { readPageSession } from "./page-session.ts";
 import { limitByIp } from "./rate-limit.ts";
-import { apiErrorResponse, SECURITY_HEADERS } from "./responses.ts";
+import { apiErrorResponse, redirectResponse, SECURITY_HEADERS } from "./responses.ts";
 import { sessionTokenFromHeader } from "./session-token.ts";
-
-function redirect(location: string, status: 302 | 303): Response {
-  // Locations may carry a code: keep them out of caches.
-  return new Response(null, { status, headers: { Location: location, "Cache-Control": "no-store" } });
-}
 
 /**
  * Browsers apply the submitting page's `form-action` to the redirects that follow a form POST, so
@@ -48,6 +43,11 @@ function wantsJson(request: Request): boolean {
   return accept.includes("application/json") && !accept.includes("text/html");
 }
 
+/** A fatal error for an API caller: never redirected, never cached. */
+function fatalErrorJson(error: OAuthError): Response {
+  return Response.json(error.toJSON(), { status: 400, headers: { "Cache-Control": "no-store" } });
+}
+
 /** Fatal errors are shown, never redirected: the client or its redirect URI could not be trusted. */
 function authorizeFailure(
   request: Request,
@@ -55,9 +55,9 @@ function authorizeFailure(
   issuer: string,
   status: 302 | 303,
 ): Response {
-  if (failure.target) return redirect(errorRedirectUrl(failure.target, failure.error, issuer), status);
-  if (wantsJson(request))
-    return Response.json(failure.error.toJSON(), { status: 400, headers: { "Cache-Control": "no-store" } });
+  if (failure.target)
+    return redirectResponse(errorRedirectUrl(failure.target, failure.error, issuer), status);
+  if (wantsJson(request)) return fatalErrorJson(failure.error);
   return errorPage({
     status: 400,
     title: "Invalid authorization request",
@@ -109,14 +109,15 @@ export function authorizeRoutes(deps: Deps) {
         if (!result.ok) return authorizeFailure(request, result, issuer, 302);
         const page = await readPageSession(deps, request);
         if (result.request.prompt === "none")
-          return redirect(
+          return redirectResponse(
             await authorizeSilently(grantContext(), {
               request: result.request,
               userId: page?.user.id ?? null,
             }),
             302,
           );
-        if (!page) return redirect(`/login?return_to=${encodeURIComponent(url.pathname + url.search)}`, 302);
+        if (!page)
+          return redirectResponse(`/login?return_to=${encodeURIComponent(url.pathname + url.search)}`, 302);
         return htmlResponse(
           renderConsentPage({
             request: result.request,
@@ -132,12 +133,7 @@ export function authorizeRoutes(deps: Deps) {
       "/v1/oauth2/authorize",
       async ({ request }) => {
         // Refuse before reading anything: a cross-site POST changes nothing, whatever it carries.
-        if (!isSameOriginRequest(request, issuer))
-          return errorPage({
-            status: 403,
-            title: "Request refused",
-            message: "Cross-origin form submission.",
-          });
+        if (!isSameOriginRequest(request, issuer)) return crossOriginRefusalPage();
         const read = await readForm(request);
         if (!read.ok) return errorPage({ status: read.status, title: "Bad request", message: read.message });
         const { form } = read;
@@ -149,11 +145,7 @@ export function authorizeRoutes(deps: Deps) {
             message: "Your session has ended. Sign in and start the authorization again.",
           });
         if (!verifySessionCsrfToken(page.token, singleField(form, "csrf_token")))
-          return errorPage({
-            status: 403,
-            title: "Request refused",
-            message: "Invalid or missing CSRF token.",
-          });
+          return refusalPage("Invalid or missing CSRF token.");
         const action = singleField(form, "action");
         if (action !== "approve" && action !== "deny")
           return errorPage({ status: 400, title: "Bad request", message: "Choose Authorize or Cancel." });
@@ -164,10 +156,10 @@ export function authorizeRoutes(deps: Deps) {
         );
         if (!result.ok) return authorizeFailure(request, result, issuer, 303);
         const authorization = result.request;
-        if (action === "deny") return redirect(denyAuthorization(authorization, issuer), 303);
+        if (action === "deny") return redirectResponse(denyAuthorization(authorization, issuer), 303);
         const scopes = narrowScopes(authorization.scopes, form.getAll("grant"));
         if (scopes.length === 0)
-          return redirect(
+          return redirectResponse(
             errorRedirectUrl(errorTargetOf(authorization), accessDenied("No scope was approved"), issuer),
             303,
           );
@@ -177,7 +169,7 @@ export function authorizeRoutes(deps: Deps) {
           scopes,
           remember: true,
         });
-        return redirect(location, 303);
+        return redirectResponse(location, 303);
       },
       { parse: "none", beforeHandle: limit },
     )
@@ -216,7 +208,7 @@ export function authorizeRoutes(deps: Deps) {
         );
         if (!result.ok) {
           if (result.target) return { redirect_to: errorRedirectUrl(result.target, result.error, issuer) };
-          return Response.json(result.error.toJSON(), { status: 400 });
+          return fatalErrorJson(result.error);
         }
         if (!approve) return { redirect_to: denyAuthorization(result.request, issuer) };
         const redirectTo = await grantAuthorization(grantContext(), {

@@ -82,3 +82,12 @@ export function errorPage(options: { status: number; title: string; message: str
   const body = html`<h1>${options.title}</h1><div class="error">${options.message}</div>`;
   return htmlResponse(renderPage({ title: options.title, body }), { status: options.status });
 }
+
+/** A state-changing form submission refused before anything was read or written. */
+export function refusalPage(message: string): Response {
+  return errorPage({ status: 403, title: "Request refused", message });
+}
+
+export function crossOriginRefusalPage(): Response {
+  return refusalPage("Cross-origin form submission.");
+}

@@ -21,7 +21,15 @@ import {
   verifySessionCsrfToken,
 } from "./csrf.ts";
 import { readForm, singleField } from "./form.ts";
-import { errorPage, html, htmlResponse, renderPage, type SafeHtml } from "./html.ts";
+import {
+  crossOriginRefusalPage,
+  errorPage,
+  html,
+  htmlResponse,
+  refusalPage,
+  renderPage,
+  type SafeHtml,
+} from "./html.ts";
 import {
   clearSessionCookie,
   isSecureIssuer,
@@ -30,12 +38,7 @@ import {
   sessionCookie,
 } from "./page-session.ts";
 import { limitByIp } from "./rate-limit.ts";
-
-function seeOther(location: string, setCookie?: string): Response {
-  const headers = new Headers({ Location: location, "Cache-Control": "no-store" });
-  if (setCookie) headers.append("Set-Cookie", setCookie);
-  return new Response(null, { status: 303, headers });
-}
+import { redirectResponse } from "./responses.ts";
 
 function withQuery(path: string, returnTo: string | null): string {
   return returnTo ? `${path}?return_to=${encodeURIComponent(returnTo)}` : path;
@@ -92,14 +95,7 @@ const registerForm = z.object({ username: usernameSchema, email: emailSchema, pa
  */
 export function pagesRoutes(deps: Deps) {
   const secure = isSecureIssuer(deps.config.issuer);
-  const refuseCrossOrigin = () =>
-    errorPage({ status: 403, title: "Request refused", message: "Cross-origin form submission." });
-  const badCsrf = () =>
-    errorPage({
-      status: 403,
-      title: "Request refused",
-      message: "Invalid or missing CSRF token. Reload the page.",
-    });
+  const badCsrf = () => refusalPage("Invalid or missing CSRF token. Reload the page.");
 
   /** Renders a pre-session form page, storing its CSRF cookie if the browser has none yet. */
   const preSessionPage = (
@@ -119,7 +115,7 @@ export function pagesRoutes(deps: Deps) {
   const readPreSessionForm = async (
     request: Request,
   ): Promise<{ form: URLSearchParams } | { refused: Response }> => {
-    if (!isSameOriginRequest(request, deps.config.issuer)) return { refused: refuseCrossOrigin() };
+    if (!isSameOriginRequest(request, deps.config.issuer)) return { refused: crossOriginRefusalPage() };
     const read = await readForm(request);
     if (!read.ok)
       return { refused: errorPage({ status: read.status, title: "Bad request", message: read.message }) };
@@ -181,7 +177,7 @@ export function pagesRoutes(deps: Deps) {
         }
         const { user } = result;
         const { token } = await startSession(user.id);
-        return seeOther(returnTo ?? "/", sessionCookie(deps, token));
+        return redirectResponse(returnTo ?? "/", 303, { setCookie: sessionCookie(deps, token) });
       },
       { parse: "none" },
     )
@@ -218,7 +214,7 @@ export function pagesRoutes(deps: Deps) {
             now: deps.clock.now(),
           });
           const { token } = await startSession(user.id);
-          return seeOther(returnTo ?? "/", sessionCookie(deps, token));
+          return redirectResponse(returnTo ?? "/", 303, { setCookie: sessionCookie(deps, token) });
         } catch (error) {
           if (isApiError(error)) return rerender(error.message, error.status);
           throw error;
@@ -229,7 +225,7 @@ export function pagesRoutes(deps: Deps) {
     .post(
       "/logout",
       async ({ request }) => {
-        if (!isSameOriginRequest(request, deps.config.issuer)) return refuseCrossOrigin();
+        if (!isSameOriginRequest(request, deps.config.issuer)) return crossOriginRefusalPage();
         const read = await readForm(request);
         if (!read.ok) return errorPage({ status: read.status, title: "Bad request", message: read.message });
         const page = await readPageSession(deps, request);
@@ -237,7 +233,7 @@ export function pagesRoutes(deps: Deps) {
           if (!verifySessionCsrfToken(page.token, singleField(read.form, "csrf_token"))) return badCsrf();
           await invalidateSession(deps.db, page.session.id);
         }
-        return seeOther("/", clearSessionCookie(deps));
+        return redirectResponse("/", 303, { setCookie: clearSessionCookie(deps) });
       },
       { parse: "none" },
     );

@@ -12,6 +12,17 @@ export function apiErrorResponse(
   return Response.json(body, { status: API_ERRORS[code], headers: options.headers });
 }
 
+/** Locations may carry a code or follow a sign-in: keep them out of caches. */
+export function redirectResponse(
+  location: string,
+  status: 302 | 303,
+  options: { setCookie?: string } = {},
+): Response {
+  const headers = new Headers({ Location: location, "Cache-Control": "no-store" });
+  if (options.setCookie) headers.append("Set-Cookie", options.setCookie);
+  return new Response(null, { status, headers });
+}
+
 export const SECURITY_HEADERS: Record<string, string> = {
   "Content-Security-Policy":
     "default-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
