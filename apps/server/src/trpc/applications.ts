@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { UserRow } from "../db/schema.ts";
 import { resetBotToken, resetClientSecret } from "../domain/application-secrets.ts";
 import {
   type ApplicationChanges,
@@ -7,10 +8,12 @@ import {
   getApplication,
   getPublicApplication,
   listApplications,
+  type SudoInput,
   updateApplication,
 } from "../domain/applications.ts";
 import { isAllowedRedirectUri, parseAbsoluteUrl } from "../domain/redirect-uris.ts";
 import { MAX_PASSWORD_LENGTH } from "../domain/user-fields.ts";
+import type { Context } from "./context.ts";
 import { rateLimited } from "./rate-limit.ts";
 import { protectedProcedure, publicProcedure, router } from "./trpc.ts";
 
@@ -55,7 +58,14 @@ const icon = z
 const applicationId = z.string().max(32);
 const sudo = z.object({ id: applicationId, password: z.string().min(1).max(MAX_PASSWORD_LENGTH) });
 
-const editableFields = {
+/** A sudo mutation acts as the signed-in user, now, and leaves one audit entry. */
+function sudoInput(ctx: Context & { user: UserRow }, input: z.infer<typeof sudo>): SudoInput {
+  return { ...input, user: ctx.user, now: ctx.clock.now(), auditId: ctx.nextId() };
+}
+
+/** Everything an update may change; create requires `name`. */
+const changes = z.object({
+  name: name.optional(),
   description: description.optional(),
   icon: icon.optional(),
   redirect_uris: redirectUris.optional(),
@@ -63,20 +73,9 @@ const editableFields = {
   bot_require_code_grant: z.boolean().optional(),
   terms_of_service_url: httpsUrl.optional(),
   privacy_policy_url: httpsUrl.optional(),
-};
+});
 
-type WireChanges = {
-  name?: string;
-  description?: string | null;
-  icon?: string | null;
-  redirect_uris?: string[];
-  bot_public?: boolean;
-  bot_require_code_grant?: boolean;
-  terms_of_service_url?: string | null;
-  privacy_policy_url?: string | null;
-};
-
-function toChanges(input: WireChanges): ApplicationChanges {
+function toChanges(input: z.infer<typeof changes>): ApplicationChanges {
   return {
     name: input.name,
     description: input.description,
@@ -92,7 +91,7 @@ function toChanges(input: WireChanges): ApplicationChanges {
 export const applicationsRouter = router({
   create: protectedProcedure
     .use(rateLimited("applications:create"))
-    .input(z.object({ name, ...editableFields }))
+    .input(z.object({ ...changes.shape, name }))
     .mutation(async ({ ctx, input }) => {
       const created = await createApplication(ctx.db, {
         id: ctx.nextId(),
@@ -127,8 +126,7 @@ export const applicationsRouter = router({
         id: applicationId,
         // int4 column: a larger number must be a validation error, not a database error.
         version: z.number().int().min(1).max(2_147_483_647),
-        name: name.optional(),
-        ...editableFields,
+        ...changes.shape,
       }),
     )
     .mutation(({ ctx, input }) =>
@@ -145,12 +143,7 @@ export const applicationsRouter = router({
     .use(rateLimited("applications:delete"))
     .input(sudo)
     .mutation(async ({ ctx, input }) => {
-      await deleteApplication(ctx.db, {
-        ...input,
-        user: ctx.user,
-        now: ctx.clock.now(),
-        auditId: ctx.nextId(),
-      });
+      await deleteApplication(ctx.db, sudoInput(ctx, input));
       return { ok: true as const };
     }),
 
@@ -158,12 +151,7 @@ export const applicationsRouter = router({
     .use(rateLimited("applications:reset"))
     .input(sudo)
     .mutation(async ({ ctx, input }) => {
-      const reset = await resetClientSecret(ctx.db, {
-        ...input,
-        user: ctx.user,
-        now: ctx.clock.now(),
-        auditId: ctx.nextId(),
-      });
+      const reset = await resetClientSecret(ctx.db, sudoInput(ctx, input));
       return { ...reset.application, client_secret: reset.clientSecret };
     }),
 
@@ -171,12 +159,7 @@ export const applicationsRouter = router({
     .use(rateLimited("applications:reset"))
     .input(sudo)
     .mutation(async ({ ctx, input }) => {
-      const reset = await resetBotToken(ctx.db, {
-        ...input,
-        user: ctx.user,
-        now: ctx.clock.now(),
-        auditId: ctx.nextId(),
-      });
+      const reset = await resetBotToken(ctx.db, sudoInput(ctx, input));
       return { ...reset.application, bot_token: reset.botToken };
     }),
 });
