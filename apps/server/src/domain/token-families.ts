@@ -45,10 +45,9 @@ export interface NewTokenFamily {
   codeHash: string | null;
   now: Date;
   accessTokenTtlSeconds: number;
-  withRefreshToken: boolean;
 }
 
-/** Creates the family and its first tokens (random). Call inside the grant's transaction. */
+/** Creates the family and its first access and refresh tokens (random). Call inside the grant's transaction. */
 export async function createTokenFamily(db: Db, input: NewTokenFamily): Promise<IssuedTokens> {
   await db
     .insertInto("token_families")
@@ -73,7 +72,7 @@ export async function createTokenFamily(db: Db, input: NewTokenFamily): Promise<
     now: input.now,
     accessTokenTtlSeconds: input.accessTokenTtlSeconds,
     accessToken: generateToken(),
-    refreshToken: input.withRefreshToken ? generateToken() : null,
+    refreshToken: generateToken(),
   });
 }
 

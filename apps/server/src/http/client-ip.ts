@@ -5,8 +5,12 @@ import type { Server } from "bun";
  * saw: the right-most X-Forwarded-For entry. Entries to its left are whatever the client wrote, so
  * taking the first one would let anyone pick a fresh "IP" per request and step around per-IP limits.
  */
-export function clientIp(request: Request, server: Server<unknown> | null, trustProxy: boolean): string {
-  if (trustProxy) {
+export function clientIp(
+  request: Request,
+  server: Server<unknown> | null,
+  options: { trustProxy: boolean },
+): string {
+  if (options.trustProxy) {
     const forwarded = request.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim();
     if (forwarded) return forwarded;
   }

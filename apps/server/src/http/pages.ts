@@ -160,7 +160,11 @@ export function pagesRoutes(deps: Deps) {
           login.length <= MAX_LOGIN_LENGTH &&
           password.length > 0 &&
           password.length <= MAX_PASSWORD_LENGTH
-            ? await signIn(deps, { login, password, ip: clientIp(request, server, deps.config.trustProxy) })
+            ? await signIn(deps, {
+                login,
+                password,
+                ip: clientIp(request, server, { trustProxy: deps.config.trustProxy }),
+              })
             : ({ ok: false, reason: "invalid_credentials" } as const);
         if (!result.ok) {
           const error =

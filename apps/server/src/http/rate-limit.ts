@@ -120,7 +120,7 @@ export function limitByIp(
     server: Server<unknown> | null;
     set: { headers: Record<string, string | number> };
   }) => {
-    const ip = clientIp(request, server, deps.config.trustProxy);
+    const ip = clientIp(request, server, { trustProxy: deps.config.trustProxy });
     const check = await checkRateLimit(deps, bucket, ipKey(ip), options);
     if (check.response) return check.response;
     Object.assign(set.headers, check.headers);

@@ -30,7 +30,8 @@ export function trpcRoutes(deps: Deps) {
         endpoint: "/trpc",
         req,
         router: appRouter,
-        createContext: () => createContext(deps, req, clientIp(request, server, deps.config.trustProxy)),
+        createContext: () =>
+          createContext(deps, req, clientIp(request, server, { trustProxy: deps.config.trustProxy })),
         responseMeta: rateLimitResponseMeta,
         // Batches are bounded so one request cannot fan out into thousands of calls (argon2 logins).
         maxBatchSize: MAX_BATCH_SIZE,

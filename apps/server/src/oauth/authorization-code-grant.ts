@@ -141,7 +141,6 @@ async function exchangeSlowly(
       codeHash,
       now,
       accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,
-      withRefreshToken: true,
     });
     return { ok: true, tokens };
   });
