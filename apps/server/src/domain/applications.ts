@@ -8,7 +8,7 @@ import { recordAuditEvent } from "./audit.ts";
 import { generateBotToken } from "./bot-tokens.ts";
 import { ApiError } from "./errors.ts";
 import { generateInteractionKeyPair } from "./interaction-signing.ts";
-import { createBotUser, findUserById, type PartialUser, toPartialUser, verifyPassword } from "./users.ts";
+import { createBotUser, findUserById, type PartialUser, toPartialUser, verifySudoPassword } from "./users.ts";
 
 /** The application object of SPEC §5 as the owner sees it; secrets are never part of it. */
 export interface Application {
@@ -299,7 +299,7 @@ export interface SudoInput {
 /** Ownership first (a stranger learns nothing from the password check), then the account password. */
 export async function authorizeSudo(db: Kysely<Database>, input: SudoInput): Promise<ApplicationRow> {
   const row = await findOwnedApplication(db, input.id, input.user);
-  if (!(await verifyPassword(input.user, input.password)))
+  if (!(await verifySudoPassword(input.user, input.password)))
     throw new ApiError("INVALID_PASSWORD", "Password is incorrect");
   return row;
 }

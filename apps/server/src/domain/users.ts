@@ -138,7 +138,7 @@ export async function verifyUserPassword(user: UserRow | null, password: string)
 }
 
 /** Re-authentication ("sudo") for destructive actions. */
-export async function verifyPassword(user: UserRow, password: string): Promise<boolean> {
+export async function verifySudoPassword(user: UserRow, password: string): Promise<boolean> {
   if (!user.password_hash) return false;
   return Bun.password.verify(password, user.password_hash);
 }
