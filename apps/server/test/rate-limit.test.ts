@@ -15,8 +15,8 @@ import { DEFAULT_RATE_LIMITS, rateLimitConfig } from "../src/rate-limit/buckets.
 import { createDatabaseRateLimiter } from "../src/rate-limit/database-store.ts";
 import { ipKey } from "../src/rate-limit/keys.ts";
 import type { RateLimiter } from "../src/rate-limit/limiter.ts";
+import { createRateLimiter, hitBucket, rateLimiterFor } from "../src/rate-limit/limiter-for-deps.ts";
 import { createMemoryRateLimiter } from "../src/rate-limit/memory-store.ts";
-import { createRateLimiter, hitBucket, rateLimiterFor } from "../src/rate-limit/rate-limiter.ts";
 import { createRedisRateLimiter } from "../src/rate-limit/redis-store.ts";
 import { createSnowflakeGenerator } from "../src/snowflake.ts";
 import type { Context } from "../src/trpc/context.ts";

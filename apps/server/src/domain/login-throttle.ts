@@ -1,7 +1,7 @@
 import { DEFAULT_RATE_LIMITS } from "../rate-limit/buckets.ts";
 import { ipKey, loginKey, userKey } from "../rate-limit/keys.ts";
 import type { RateLimitResult } from "../rate-limit/limiter.ts";
-import { type RateLimitDeps, rateLimiterFor } from "../rate-limit/rate-limiter.ts";
+import { type RateLimitDeps, rateLimiterFor } from "../rate-limit/limiter-for-deps.ts";
 
 /**
  * Sign-in brute-force protection: at most `auth:login:account` failed attempts per account and

@@ -1,6 +1,6 @@
 import type { Db } from "../db/database.ts";
 import type { UserRow } from "../db/schema.ts";
-import type { RateLimitDeps } from "../rate-limit/rate-limiter.ts";
+import type { RateLimitDeps } from "../rate-limit/limiter-for-deps.ts";
 import { claimLoginAttempt, type LoginAttempt, releaseLoginAttempt } from "./login-throttle.ts";
 import { findUserByLogin, verifyUserPassword } from "./users.ts";
 

@@ -2,7 +2,7 @@ import type { Server } from "bun";
 import type { BucketName } from "../rate-limit/buckets.ts";
 import { ipKey } from "../rate-limit/keys.ts";
 import type { RateLimitResult } from "../rate-limit/limiter.ts";
-import { hitBucket, type RateLimitDeps } from "../rate-limit/rate-limiter.ts";
+import { hitBucket, type RateLimitDeps } from "../rate-limit/limiter-for-deps.ts";
 import { clientIp } from "./client-ip.ts";
 import { apiErrorResponse } from "./responses.ts";
 

@@ -1,8 +1,8 @@
 import { TRPCError } from "@trpc/server";
 import type { BucketName } from "../rate-limit/buckets.ts";
 import { ipKey, userKey } from "../rate-limit/keys.ts";
+import { hitBucket } from "../rate-limit/limiter-for-deps.ts";
 import { RateLimitedError } from "../rate-limit/rate-limited-error.ts";
-import { hitBucket } from "../rate-limit/rate-limiter.ts";
 import type { Context } from "./context.ts";
 
 /** Per signed-in user when there is one (Fluxer's identity), otherwise per client IP. */
