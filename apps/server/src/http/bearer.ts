@@ -17,7 +17,7 @@ export function bearerTokenFrom(request: Request): string | null {
   return match?.[1] ?? null;
 }
 
-export function missingTokenResponse(): Response {
+function missingTokenResponse(): Response {
   // RFC 6750 §3.1: a request without credentials gets the challenge but no error code.
   return apiErrorResponse("UNAUTHORIZED", "Missing bearer token", {
     headers: { "WWW-Authenticate": `Bearer ${REALM}` },
@@ -32,7 +32,7 @@ export function invalidTokenResponse(): Response {
   });
 }
 
-export function insufficientScopeResponse(scope: Scope): Response {
+function insufficientScopeResponse(scope: Scope): Response {
   return apiErrorResponse("MISSING_OAUTH_SCOPE", `This endpoint requires the ${scope} scope`, {
     extra: { required_scope: scope },
     headers: { "WWW-Authenticate": `Bearer ${REALM}, error="insufficient_scope", scope="${scope}"` },

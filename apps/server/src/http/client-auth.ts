@@ -43,7 +43,7 @@ function parseBasic(header: string): { clientId: string; clientSecret: string } 
  * Which credentials the request carries: `client_secret_basic` or `client_secret_post`, never both
  * (invalid_request). Malformed or missing credentials are invalid_client (401).
  */
-export function extractClientCredentials(request: Request, params: Params): ClientCredentials {
+function extractClientCredentials(request: Request, params: Params): ClientCredentials {
   const header = request.headers.get("authorization");
   const postId = params.get("client_id");
   const postSecret = params.get("client_secret");

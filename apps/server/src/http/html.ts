@@ -19,7 +19,7 @@ const ESCAPES: Record<string, string> = {
   "`": "&#96;",
 };
 
-export function escapeHtml(value: string): string {
+function escapeHtml(value: string): string {
   return value.replace(/[&<>"'`]/g, (char) => ESCAPES[char] ?? char);
 }
 

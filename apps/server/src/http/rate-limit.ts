@@ -83,7 +83,7 @@ export interface RateLimitCheck {
 }
 
 /** Counts one request; `if (check.response) return check.response;` in the handler. */
-export async function checkRateLimit(
+async function checkRateLimit(
   deps: RateLimitDeps,
   bucket: BucketName,
   key: string,

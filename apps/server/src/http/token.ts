@@ -19,7 +19,7 @@ const BASIC_CHALLENGE = 'Basic realm="fluxer", charset="UTF-8"';
  * The form body: application/x-www-form-urlencoded only, valid UTF-8, ≤ 1 MiB, each parameter at
  * most once (RFC 6749 §3.2), and a parameter without a value counts as omitted (§3.1).
  */
-export async function readOAuthForm(request: Request): Promise<Params> {
+async function readOAuthForm(request: Request): Promise<Params> {
   if (mediaType(request) !== "application/x-www-form-urlencoded")
     throw invalidRequest("The body must be application/x-www-form-urlencoded");
   let text: string;

@@ -9,7 +9,7 @@ import { isSubset, type Scope } from "./scope.ts";
  * Appends response parameters to the registered URI with `searchParams.set`: its own query is kept
  * (a clashing key is overwritten, as at Fluxer), and `iss` (RFC 9207) is always present.
  */
-export function authorizationResponseUrl(
+function authorizationResponseUrl(
   redirectUri: string,
   params: Record<string, string | null>,
   issuer: string,

@@ -4,7 +4,7 @@ import { invalidScope } from "./errors.ts";
 export const SCOPES = ["identify", "email", "guilds", "connections", "bot"] as const;
 export type Scope = (typeof SCOPES)[number];
 
-export function isScope(value: string): value is Scope {
+function isScope(value: string): value is Scope {
   return (SCOPES as readonly string[]).includes(value);
 }
 

@@ -19,7 +19,7 @@ export interface TokenResponse {
   scope: string;
 }
 
-export function toTokenResponse(tokens: IssuedTokens, now: Date): TokenResponse {
+function toTokenResponse(tokens: IssuedTokens, now: Date): TokenResponse {
   const response: TokenResponse = {
     access_token: tokens.accessToken,
     token_type: "Bearer",

@@ -17,7 +17,7 @@ export interface Context extends Deps {
  * cookie counts only when the browser vouches for the origin (`Origin`, else `Sec-Fetch-Site`), never
  * for a request that sends neither header.
  */
-export function sessionTokenFrom(request: Request, issuer: string): string | null {
+function sessionTokenFrom(request: Request, issuer: string): string | null {
   // An empty Authorization header counts as absent: the cookie may still apply.
   if (request.headers.get("authorization")) return sessionTokenFromHeader(request);
   const cookie = readSessionCookie(request, { secure: issuer.startsWith("https:") });
