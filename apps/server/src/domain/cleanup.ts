@@ -1,3 +1,4 @@
+import type { DeleteResult } from "kysely";
 import type { Db } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
 import { LONGEST_WINDOW_SECONDS } from "../rate-limit/buckets.ts";
@@ -32,18 +33,22 @@ function before(now: Date, seconds: number): Date {
   return new Date(now.getTime() - seconds * 1000);
 }
 
-/** Runs one batched delete until a batch comes back short (or the batch budget is spent). */
-async function inBatches(deleteBatch: () => Promise<number>, batchSize: number, maxBatches: number) {
+/**
+ * Runs a DELETE of at most `batchSize` rows (the statement puts the limit in its key subquery) until
+ * a batch comes back short or the batch budget is spent; returns the rows deleted.
+ */
+async function deleteInBatches(
+  statement: (limit: number) => { executeTakeFirst(): Promise<DeleteResult> },
+  { batchSize, maxBatches }: { batchSize: number; maxBatches: number },
+): Promise<number> {
   let total = 0;
   for (let batch = 0; batch < maxBatches; batch++) {
-    const deleted = await deleteBatch();
+    const deleted = Number((await statement(batchSize).executeTakeFirst()).numDeletedRows);
     total += deleted;
     if (deleted < batchSize) break;
   }
   return total;
 }
-
-const affected = (result: { numDeletedRows: bigint }) => Number(result.numDeletedRows);
 
 export async function cleanupExpired(
   db: Db,
@@ -52,6 +57,7 @@ export async function cleanupExpired(
 ): Promise<CleanupCounts> {
   const batchSize = options.batchSize ?? 1000;
   const maxBatches = options.maxBatches ?? 100;
+  const batches = { batchSize, maxBatches };
   const codesBefore = before(now, options.codeGraceSeconds ?? HOUR);
   const familiesBefore = before(now, options.revokedFamilyRetentionSeconds ?? 30 * DAY);
   // A row whose window started longer ago than any bucket's window counts for nothing.
@@ -59,127 +65,97 @@ export async function cleanupExpired(
   // A family drags its tokens along by cascade, so take fewer per statement.
   const familyBatch = Math.max(1, Math.floor(batchSize / 10));
 
-  const authorizationCodes = await inBatches(
-    async () =>
-      affected(
-        await db
-          .deleteFrom("authorization_codes")
-          .where("code_hash", "in", (eb) =>
-            eb
-              .selectFrom("authorization_codes")
-              .select("code_hash")
-              .where("expires_at", "<", codesBefore)
-              .limit(batchSize),
-          )
-          .executeTakeFirst(),
-      ),
-    batchSize,
-    maxBatches,
+  const authorizationCodes = await deleteInBatches(
+    (limit) =>
+      db
+        .deleteFrom("authorization_codes")
+        .where("code_hash", "in", (eb) =>
+          eb
+            .selectFrom("authorization_codes")
+            .select("code_hash")
+            .where("expires_at", "<", codesBefore)
+            .limit(limit),
+        ),
+    batches,
   );
 
-  const sessions = await inBatches(
-    async () =>
-      affected(
-        await db
-          .deleteFrom("sessions")
-          .where("id", "in", (eb) =>
-            eb.selectFrom("sessions").select("id").where("expires_at", "<=", now).limit(batchSize),
-          )
-          .executeTakeFirst(),
-      ),
-    batchSize,
-    maxBatches,
+  const sessions = await deleteInBatches(
+    (limit) =>
+      db
+        .deleteFrom("sessions")
+        .where("id", "in", (eb) =>
+          eb.selectFrom("sessions").select("id").where("expires_at", "<=", now).limit(limit),
+        ),
+    batches,
   );
 
-  const accessTokens = await inBatches(
-    async () =>
-      affected(
-        await db
-          .deleteFrom("access_tokens")
-          .where("token_hash", "in", (eb) =>
-            eb
-              .selectFrom("access_tokens")
-              .select("token_hash")
-              .where("expires_at", "<=", now)
-              .limit(batchSize),
-          )
-          .executeTakeFirst(),
-      ),
-    batchSize,
-    maxBatches,
+  const accessTokens = await deleteInBatches(
+    (limit) =>
+      db
+        .deleteFrom("access_tokens")
+        .where("token_hash", "in", (eb) =>
+          eb.selectFrom("access_tokens").select("token_hash").where("expires_at", "<=", now).limit(limit),
+        ),
+    batches,
   );
 
-  const tokenFamilies = await inBatches(
-    async () =>
-      affected(
-        await db
-          .deleteFrom("token_families")
-          .where("id", "in", (eb) =>
-            eb
-              .selectFrom("token_families")
-              .select("id")
-              .where("revoked_at", "is not", null)
-              .where("revoked_at", "<", familiesBefore)
-              .limit(familyBatch),
-          )
-          .executeTakeFirst(),
-      ),
-    familyBatch,
-    maxBatches,
+  const tokenFamilies = await deleteInBatches(
+    (limit) =>
+      db
+        .deleteFrom("token_families")
+        .where("id", "in", (eb) =>
+          eb
+            .selectFrom("token_families")
+            .select("id")
+            .where("revoked_at", "is not", null)
+            .where("revoked_at", "<", familiesBefore)
+            .limit(limit),
+        ),
+    { batchSize: familyBatch, maxBatches },
   );
 
   // A client-credentials family is one access token and no refresh token: once that token has expired
   // and gone, the family can never be used again (each client-credentials call makes a new one).
-  const spentFamilies = await inBatches(
-    async () =>
-      affected(
-        await db
-          .deleteFrom("token_families")
-          .where("id", "in", (eb) =>
-            eb
-              .selectFrom("token_families as f")
-              .select("f.id")
-              .where("f.grant_type", "=", "client_credentials")
-              .where("f.created_at", "<", codesBefore)
-              .where((inner) =>
-                inner.not(
-                  inner.exists(
-                    inner
-                      .selectFrom("access_tokens as a")
-                      .select("a.token_hash")
-                      .whereRef("a.family_id", "=", "f.id"),
-                  ),
-                ),
-              )
-              .limit(batchSize),
-          )
-          .executeTakeFirst(),
-      ),
-    batchSize,
-    maxBatches,
-  );
-
-  const rateLimits = await inBatches(
-    async () =>
-      affected(
-        await db
-          .deleteFrom("rate_limits")
-          .where((eb) =>
-            eb(
-              eb.refTuple("bucket", "key"),
-              "in",
-              eb
-                .selectFrom("rate_limits")
-                .select(["bucket", "key"])
-                .where("window_start", "<", rateLimitsBefore)
-                .limit(batchSize)
-                .$asTuple("bucket", "key"),
+  const spentFamilies = await deleteInBatches(
+    (limit) =>
+      db.deleteFrom("token_families").where("id", "in", (eb) =>
+        eb
+          .selectFrom("token_families as f")
+          .select("f.id")
+          .where("f.grant_type", "=", "client_credentials")
+          .where("f.created_at", "<", codesBefore)
+          .where((inner) =>
+            inner.not(
+              inner.exists(
+                inner
+                  .selectFrom("access_tokens as a")
+                  .select("a.token_hash")
+                  .whereRef("a.family_id", "=", "f.id"),
+              ),
             ),
           )
-          .executeTakeFirst(),
+          .limit(limit),
       ),
-    batchSize,
-    maxBatches,
+    batches,
+  );
+
+  const rateLimits = await deleteInBatches(
+    (limit) =>
+      db
+        .deleteFrom("rate_limits")
+        .where((eb) =>
+          eb(
+            eb.refTuple("bucket", "key"),
+            "in",
+            eb
+              .selectFrom("rate_limits")
+              .select(["bucket", "key"])
+              .where("window_start", "<", rateLimitsBefore)
+              .limit(limit)
+              .$asTuple("bucket", "key"),
+          ),
+        ),
+    batches,
   );
 
   return {
