@@ -21,9 +21,7 @@ import { createTokenFamily, type IssuedTokens, revokeTokenFamiliesWhere } from "
 import { requireCurrentClient } from "./client.ts";
 import { invalidGrant, invalidRequest } from "./errors.ts";
 import { computeS256Challenge, isValidCodeVerifier, verifyCodeVerifier } from "./pkce.ts";
-import type { Params } from "./token.ts";
-
-type Outcome = { ok: true; tokens: IssuedTokens } | { ok: false; description: string };
+import type { GrantOutcome, Params } from "./token.ts";
 
 export async function exchangeAuthorizationCode(
   deps: Deps,
@@ -71,7 +69,7 @@ async function exchangeSlowly(
 ): Promise<IssuedTokens> {
   const { codeHash, redirectUri, verifier, now } = input;
   await requireCurrentClient(deps, client);
-  const outcome: Outcome = await deps.db.transaction().execute(async (trx) => {
+  const outcome: GrantOutcome = await deps.db.transaction().execute(async (trx) => {
     // Single use: the conditional UPDATE is the only way to consume a code; of N racing exchanges
     // exactly one sees the row (the others block on its lock, then see consumed_at set).
     const consumed = await trx

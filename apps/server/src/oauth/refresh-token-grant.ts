@@ -30,9 +30,7 @@ import {
 import { requireCurrentClient } from "./client.ts";
 import { invalidGrant, invalidRequest, invalidScope } from "./errors.ts";
 import { isSubset, parseRequestedScope } from "./scope.ts";
-import type { Params } from "./token.ts";
-
-type Outcome = { ok: true; tokens: IssuedTokens } | { ok: false; description: string };
+import type { GrantOutcome, Params } from "./token.ts";
 
 export async function rotateRefreshToken(
   deps: Deps,
@@ -85,7 +83,7 @@ async function rotateSlowly(
   const { tokenHash, requestedScope, successor, now } = input;
   const grace = deps.config.refreshReuseGraceSeconds;
   const idleCutoff = refreshIdleCutoff(deps.config, now);
-  const outcome: Outcome = await deps.db.transaction().execute(async (trx) => {
+  const outcome: GrantOutcome = await deps.db.transaction().execute(async (trx) => {
     // Of N concurrent rotations with one token exactly one sees the row.
     const consumed = await trx
       .updateTable("refresh_tokens")

@@ -11,6 +11,12 @@ import { formatScope } from "./scope.ts";
 /** Form parameters after the HTTP edge: each name at most once, empty values already dropped. */
 export type Params = ReadonlyMap<string, string>;
 
+/**
+ * What a grant's transaction decides: tokens, or why the grant is invalid. The failure is returned,
+ * not thrown, so a revocation made on the way commits; the caller throws invalid_grant afterwards.
+ */
+export type GrantOutcome = { ok: true; tokens: IssuedTokens } | { ok: false; description: string };
+
 export interface TokenResponse {
   access_token: string;
   token_type: "Bearer";
