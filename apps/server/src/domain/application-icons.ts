@@ -1,7 +1,6 @@
 import { sha256 } from "@oslojs/crypto/sha2";
 import { decodeBase64IgnorePadding, encodeHexLowerCase } from "@oslojs/encoding";
-import type { Kysely } from "kysely";
-import type { Database } from "../db/schema.ts";
+import type { Db } from "../db/database.ts";
 import { ApiError } from "./errors.ts";
 
 export const MAX_ICON_BYTES = 1024 * 1024;
@@ -54,7 +53,7 @@ export function parseIcon(input: string): Icon {
 
 /** Makes `icon` the application's only stored icon (null removes it); run inside the update's transaction. */
 export async function replaceIcon(
-  db: Kysely<Database>,
+  db: Db,
   input: { applicationId: string; icon: Icon | null; now: Date },
 ): Promise<void> {
   let remove = db.deleteFrom("application_icons").where("application_id", "=", input.applicationId);
@@ -76,7 +75,7 @@ export async function replaceIcon(
 }
 
 export async function findIcon(
-  db: Kysely<Database>,
+  db: Db,
   applicationId: string,
   hash: string,
 ): Promise<{ contentType: string; data: Uint8Array } | null> {

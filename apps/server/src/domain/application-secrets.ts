@@ -1,6 +1,6 @@
-import { type Kysely, sql } from "kysely";
+import { sql } from "kysely";
 import { generateToken, hashToken } from "../crypto.ts";
-import type { Database } from "../db/schema.ts";
+import type { Db } from "../db/database.ts";
 import { type Application, authorizeSudo, type SudoInput, toApplication } from "./applications.ts";
 import { recordAuditEvent } from "./audit.ts";
 import { generateBotToken } from "./bot-tokens.ts";
@@ -10,7 +10,7 @@ import { ApiError } from "./errors.ts";
 
 /** New client secret; the old one stops authenticating at once, issued tokens stay valid. */
 export async function resetClientSecret(
-  db: Kysely<Database>,
+  db: Db,
   input: SudoInput,
 ): Promise<{ application: Application; clientSecret: string }> {
   await authorizeSudo(db, input);
@@ -20,7 +20,7 @@ export async function resetClientSecret(
 }
 
 export async function resetBotToken(
-  db: Kysely<Database>,
+  db: Db,
   input: SudoInput,
 ): Promise<{ application: Application; botToken: string }> {
   await authorizeSudo(db, input);
@@ -30,7 +30,7 @@ export async function resetBotToken(
 }
 
 async function rotateCredential(
-  db: Kysely<Database>,
+  db: Db,
   input: SudoInput,
   set: { client_secret_hash: string } | { bot_token_hash: string },
 ): Promise<Application> {

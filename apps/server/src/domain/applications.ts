@@ -1,7 +1,8 @@
-import { type Kysely, sql } from "kysely";
+import { sql } from "kysely";
 import { generateToken, hashToken } from "../crypto.ts";
+import type { Db } from "../db/database.ts";
 import { retryOnConflict } from "../db/retry.ts";
-import type { ApplicationRow, ApplicationsTable, Database, UserRow } from "../db/schema.ts";
+import type { ApplicationRow, ApplicationsTable, UserRow } from "../db/schema.ts";
 import { isSnowflake } from "../snowflake.ts";
 import { parseIcon, replaceIcon } from "./application-icons.ts";
 import { recordAuditEvent } from "./audit.ts";
@@ -113,7 +114,7 @@ export interface CreatedApplication {
 }
 
 export async function createApplication(
-  db: Kysely<Database>,
+  db: Db,
   input: {
     id: string;
     botUserId: string;
@@ -180,7 +181,7 @@ export async function createApplication(
 
 /** An application with its owner, or null for unknown (and malformed) ids. */
 export async function findApplicationWithOwner(
-  db: Kysely<Database>,
+  db: Db,
   id: string,
 ): Promise<{ row: ApplicationRow; owner: UserRow } | null> {
   if (!isSnowflake(id)) return null;
@@ -194,7 +195,7 @@ export async function findApplicationWithOwner(
  * What an authorization request needs of a client: its registered redirect URIs and what the consent
  * page shows (owner's username included, in one query). Null for unknown (and malformed) ids.
  */
-export async function findAuthorizationClient(db: Kysely<Database>, id: string) {
+export async function findAuthorizationClient(db: Db, id: string) {
   if (!isSnowflake(id)) return null;
   const client = await db
     .selectFrom("applications")
@@ -215,11 +216,7 @@ export async function findAuthorizationClient(db: Kysely<Database>, id: string) 
 }
 
 /** Unknown → UNKNOWN_APPLICATION; someone else's → ACCESS_DENIED, with none of its data. */
-async function findOwnedApplication(
-  db: Kysely<Database>,
-  id: string,
-  user: UserRow,
-): Promise<ApplicationRow> {
+async function findOwnedApplication(db: Db, id: string, user: UserRow): Promise<ApplicationRow> {
   const row = isSnowflake(id)
     ? await db.selectFrom("applications").selectAll().where("id", "=", id).executeTakeFirst()
     : undefined;
@@ -228,11 +225,11 @@ async function findOwnedApplication(
   return row;
 }
 
-export async function getApplication(db: Kysely<Database>, id: string, user: UserRow): Promise<Application> {
+export async function getApplication(db: Db, id: string, user: UserRow): Promise<Application> {
   return toApplication(await findOwnedApplication(db, id, user), user);
 }
 
-export async function listApplications(db: Kysely<Database>, user: UserRow): Promise<Application[]> {
+export async function listApplications(db: Db, user: UserRow): Promise<Application[]> {
   const rows = await db
     .selectFrom("applications")
     .selectAll()
@@ -242,7 +239,7 @@ export async function listApplications(db: Kysely<Database>, user: UserRow): Pro
   return rows.map((row) => toApplication(row, user));
 }
 
-export async function getPublicApplication(db: Kysely<Database>, id: string): Promise<PublicApplication> {
+export async function getPublicApplication(db: Db, id: string): Promise<PublicApplication> {
   const found = await findApplicationWithOwner(db, id);
   if (!found) throw new ApiError("UNKNOWN_APPLICATION", "Unknown application");
   return toPublicApplication(found.row, found.owner);
@@ -253,7 +250,7 @@ export async function getPublicApplication(db: Kysely<Database>, id: string): Pr
  * Zero rows means unknown, not ours, or a stale version; the transaction then rolls back the icon too.
  */
 export async function updateApplication(
-  db: Kysely<Database>,
+  db: Db,
   input: { id: string; user: UserRow; version: number; now: Date; changes: ApplicationChanges },
 ): Promise<Application> {
   const icon = input.changes.icon != null ? parseIcon(input.changes.icon) : null;
@@ -297,7 +294,7 @@ export interface SudoInput {
 }
 
 /** Ownership first (a stranger learns nothing from the password check), then the account password. */
-export async function authorizeSudo(db: Kysely<Database>, input: SudoInput): Promise<ApplicationRow> {
+export async function authorizeSudo(db: Db, input: SudoInput): Promise<ApplicationRow> {
   const row = await findOwnedApplication(db, input.id, input.user);
   if (!(await verifySudoPassword(input.user, input.password)))
     throw new ApiError("INVALID_PASSWORD", "Password is incorrect");
@@ -305,7 +302,7 @@ export async function authorizeSudo(db: Kysely<Database>, input: SudoInput): Pro
 }
 
 /** Cascades remove its icons, codes, consents and token families (so its tokens die at once). */
-export async function deleteApplication(db: Kysely<Database>, input: SudoInput): Promise<void> {
+export async function deleteApplication(db: Db, input: SudoInput): Promise<void> {
   await authorizeSudo(db, input);
   // The cascade locks codes, families and tokens after the application row, the opposite order of a
   // grant in flight: PostgreSQL may pick this transaction as the deadlock victim, so it runs again.
@@ -314,7 +311,7 @@ export async function deleteApplication(db: Kysely<Database>, input: SudoInput):
 
 /** The delete itself, once ownership and password are checked (exported for the race test). */
 export async function removeApplication(
-  db: Kysely<Database>,
+  db: Db,
   input: Pick<SudoInput, "id" | "user" | "now" | "auditId">,
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {

@@ -1,5 +1,4 @@
-import type { Kysely } from "kysely";
-import type { Database } from "../db/schema.ts";
+import type { Db } from "../db/database.ts";
 
 export type AuditEventType =
   | "refresh_token.reuse_detected"
@@ -33,12 +32,12 @@ function toRow(event: AuditEvent) {
 }
 
 /** Audit events carry ids and reasons only, never a token, code or secret. */
-export async function recordAuditEvent(db: Kysely<Database>, event: AuditEvent): Promise<void> {
+export async function recordAuditEvent(db: Db, event: AuditEvent): Promise<void> {
   await recordAuditEvents(db, [event]);
 }
 
 /** Several events in one INSERT; nothing is sent for an empty list. */
-export async function recordAuditEvents(db: Kysely<Database>, events: readonly AuditEvent[]): Promise<void> {
+export async function recordAuditEvents(db: Db, events: readonly AuditEvent[]): Promise<void> {
   if (events.length === 0) return;
   await db.insertInto("audit_events").values(events.map(toRow)).execute();
 }

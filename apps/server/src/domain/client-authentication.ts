@@ -1,6 +1,7 @@
-import { type Expression, type Kysely, type SqlBool, sql } from "kysely";
+import { type Expression, type SqlBool, sql } from "kysely";
 import { constantTimeEqual, hashToken } from "../crypto.ts";
-import type { ApplicationRow, Database } from "../db/schema.ts";
+import type { Db } from "../db/database.ts";
+import type { ApplicationRow } from "../db/schema.ts";
 import { isSnowflake } from "../snowflake.ts";
 
 /**
@@ -8,7 +9,7 @@ import { isSnowflake } from "../snowflake.ts";
  * client secret hash; null for unknown (and malformed) ids. The comparison is constant-time.
  */
 async function findClient(
-  db: Kysely<Database>,
+  db: Db,
   clientId: string,
   presented: string,
 ): Promise<{ application: ApplicationRow; matches: boolean } | null> {
@@ -28,7 +29,7 @@ async function findClient(
  * The hash comparison is constant-time; an unknown client costs the same hashing as a known one.
  */
 export async function authenticateClient(
-  db: Kysely<Database>,
+  db: Db,
   clientId: string,
   secret: string,
 ): Promise<ApplicationRow | null> {
@@ -53,10 +54,10 @@ export interface AuthenticatedClient {
  * id → secret hash, per database handle. Not a TTL cache: an entry only lets a request skip the lookup
  * *before* its statement; the statement itself still checks the hash against the row.
  */
-const secretHashes = new WeakMap<Kysely<Database>, Map<string, string>>();
+const secretHashes = new WeakMap<Db, Map<string, string>>();
 const MAX_CACHED_CLIENTS = 10_000;
 
-function cacheOf(db: Kysely<Database>): Map<string, string> {
+function cacheOf(db: Db): Map<string, string> {
   let cache = secretHashes.get(db);
   if (!cache) {
     cache = new Map();
@@ -65,7 +66,7 @@ function cacheOf(db: Kysely<Database>): Map<string, string> {
   return cache;
 }
 
-export function forgetClient(db: Kysely<Database>, clientId: string): void {
+export function forgetClient(db: Db, clientId: string): void {
   secretHashes.get(db)?.delete(clientId);
 }
 
@@ -74,7 +75,7 @@ export function forgetClient(db: Kysely<Database>, clientId: string): void {
  * cache miss or mismatch (say, the secret was reset in another process) the row is read again.
  */
 export async function authenticateClientCached(
-  db: Kysely<Database>,
+  db: Db,
   clientId: string,
   secret: string,
 ): Promise<AuthenticatedClient | null> {
@@ -107,7 +108,7 @@ const confirmed = new WeakSet<AuthenticatedClient>();
  * confirms it, then a grant error is confirmed again before it is reported); the caller drops a
  * stale cache entry (`forgetClient`).
  */
-export async function confirmClient(db: Kysely<Database>, client: AuthenticatedClient): Promise<boolean> {
+export async function confirmClient(db: Db, client: AuthenticatedClient): Promise<boolean> {
   if (client.current || confirmed.has(client)) return true;
   const row = await db
     .selectFrom("applications")

@@ -1,6 +1,5 @@
 import { decodeBase64, encodeBase64, encodeHexLowerCase } from "@oslojs/encoding";
-import type { Kysely } from "kysely";
-import type { Database } from "../db/schema.ts";
+import type { Db } from "../db/database.ts";
 import { isSnowflake } from "../snowflake.ts";
 import { ApiError } from "./errors.ts";
 
@@ -24,7 +23,7 @@ export async function generateInteractionKeyPair(): Promise<InteractionKeyPair> 
 
 /** Signs an interaction payload with the application's private key; hex signature (64 bytes). */
 export async function signInteraction(
-  db: Kysely<Database>,
+  db: Db,
   applicationId: string,
   payload: Uint8Array<ArrayBuffer>,
 ): Promise<string> {

@@ -1,8 +1,7 @@
-import type { Kysely } from "kysely";
 import { sql } from "kysely";
 import type { Db } from "../db/database.ts";
 import { uniqueViolation } from "../db/errors.ts";
-import type { Database, UserRow } from "../db/schema.ts";
+import type { UserRow } from "../db/schema.ts";
 import { ApiError } from "./errors.ts";
 
 /** The Fluxer user object; `email`/`verified` only when the caller may see them. */
@@ -61,7 +60,7 @@ export interface NewUser {
 
 /** The one place a users row is written; humans and bots differ only in these fields. */
 function insertUser(
-  db: Kysely<Database>,
+  db: Db,
   fields: {
     id: string;
     username: string;
@@ -105,14 +104,11 @@ export async function createUser(db: Db, input: NewUser): Promise<UserRow> {
   }
 }
 
-export function createBotUser(
-  db: Kysely<Database>,
-  input: { id: string; username: string; now: Date },
-): Promise<UserRow> {
+export function createBotUser(db: Db, input: { id: string; username: string; now: Date }): Promise<UserRow> {
   return insertUser(db, { ...input, email: null, bot: true, passwordHash: null });
 }
 
-export async function findUserById(db: Kysely<Database>, id: string): Promise<UserRow | null> {
+export async function findUserById(db: Db, id: string): Promise<UserRow | null> {
   return (await db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst()) ?? null;
 }
 
