@@ -164,6 +164,7 @@ describe("POST /v1/oauth2/authorize/consent (JSON, session token)", () => {
     const { token, user: u } = await user;
     const res = await post(body(), token);
     expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
     const { redirect_to } = (await res.json()) as { redirect_to: string };
     const url = new URL(redirect_to);
     expect(url.searchParams.get("tenant")).toBe("7");

@@ -175,7 +175,9 @@ export function authorizeRoutes(deps: Deps) {
     )
     .post(
       "/v1/oauth2/authorize/consent",
-      async ({ request }) => {
+      async ({ request, set }) => {
+        // The answer carries an authorization code: never cached, like every redirect that carries one.
+        set.headers["Cache-Control"] = "no-store";
         const token = sessionTokenFromHeader(request);
         const found = token ? await validateSessionToken(deps.db, token, deps.clock.now()) : null;
         if (!found) return apiErrorResponse("UNAUTHORIZED", "A valid session token is required");
