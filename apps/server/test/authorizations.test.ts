@@ -25,8 +25,8 @@ async function createApp(name: string) {
   };
 }
 
-/** The real flow: JSON consent (records the remembered consent), then the code exchange. */
-async function grant(app: { id: string; clientSecret: string }, scope: string) {
+/** Alice approves through the JSON consent route (which records the remembered consent); the code. */
+async function consentCode(app: { id: string }, scope: string): Promise<string> {
   const consent = await t.request("/v1/oauth2/authorize/consent", {
     method: "POST",
     headers: { "content-type": "application/json", authorization: alice.token },
@@ -40,8 +40,12 @@ async function grant(app: { id: string; clientSecret: string }, scope: string) {
     }),
   });
   const { redirect_to } = (await consent.json()) as { redirect_to: string };
-  const code = new URL(redirect_to).searchParams.get("code") as string;
-  const res = await t.request("/v1/oauth2/token", {
+  return new URL(redirect_to).searchParams.get("code") as string;
+}
+
+/** The code exchange with client_secret_post. */
+function exchange(app: { id: string; clientSecret: string }, code: string): Promise<Response> {
+  return t.request("/v1/oauth2/token", {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({
@@ -53,6 +57,11 @@ async function grant(app: { id: string; clientSecret: string }, scope: string) {
       client_secret: app.clientSecret,
     }),
   });
+}
+
+/** The real flow: consent, then the code exchange. */
+async function grant(app: { id: string; clientSecret: string }, scope: string) {
+  const res = await exchange(app, await consentCode(app, scope));
   expect(res.status).toBe(200);
   return (await res.json()) as { access_token: string; refresh_token: string };
 }
@@ -178,39 +187,14 @@ describe("authorizations.list / authorizations.revoke", () => {
 
   test("a code issued before authorizations.revoke cannot be exchanged after it", async () => {
     const app = await createApp("Pending");
-    const consent = await t.request("/v1/oauth2/authorize/consent", {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: alice.token },
-      body: JSON.stringify({
-        client_id: app.id,
-        redirect_uri: redirectUri,
-        response_type: "code",
-        scope: "identify",
-        code_challenge: computeS256Challenge(VERIFIER),
-        code_challenge_method: "S256",
-      }),
-    });
-    const code = new URL(((await consent.json()) as { redirect_to: string }).redirect_to).searchParams.get(
-      "code",
-    );
+    const code = await consentCode(app, "identify");
     const revoked = await trpcHttp(t, "authorizations.revoke", {
       token: alice.token,
       input: { application_id: app.id },
     });
     expect(revoked.status).toBe(200);
-    const exchange = await t.request("/v1/oauth2/token", {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({
-        grant_type: "authorization_code",
-        code: code ?? "",
-        redirect_uri: redirectUri,
-        code_verifier: VERIFIER,
-        client_id: app.id,
-        client_secret: app.clientSecret,
-      }),
-    });
-    expect(exchange.status).toBe(400);
-    expect(((await exchange.json()) as { error: string }).error).toBe("invalid_grant");
+    const res = await exchange(app, code);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toBe("invalid_grant");
   });
 });

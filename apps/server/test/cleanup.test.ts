@@ -99,8 +99,15 @@ async function insertSession(id: string, expiresAt: Date) {
     .execute();
 }
 
-/** A family with one refresh token and one access token expiring at `accessExpiresAt`. */
-async function insertFamily(revokedAt: Date | null, accessExpiresAt: Date = at(HOUR)) {
+/**
+ * A family with one access token expiring at `accessExpiresAt` and, for the authorization-code grant,
+ * one refresh token (a client-credentials family has none).
+ */
+async function insertFamily(
+  revokedAt: Date | null,
+  accessExpiresAt: Date = at(HOUR),
+  grantType: "authorization_code" | "client_credentials" = "authorization_code",
+) {
   const id = nextId();
   await db
     .insertInto("token_families")
@@ -108,7 +115,7 @@ async function insertFamily(revokedAt: Date | null, accessExpiresAt: Date = at(H
       id,
       application_id: applicationId,
       user_id: userId,
-      grant_type: "authorization_code",
+      grant_type: grantType,
       scopes: ["identify"],
       code_hash: null,
       created_at: at(-60 * DAY),
@@ -116,17 +123,18 @@ async function insertFamily(revokedAt: Date | null, accessExpiresAt: Date = at(H
       revoked_reason: revokedAt ? "test" : null,
     })
     .execute();
-  await db
-    .insertInto("refresh_tokens")
-    .values({
-      token_hash: `r${id}`,
-      family_id: id,
-      generation: 0,
-      scopes: ["identify"],
-      created_at: at(-DAY),
-      used_at: null,
-    })
-    .execute();
+  if (grantType === "authorization_code")
+    await db
+      .insertInto("refresh_tokens")
+      .values({
+        token_hash: `r${id}`,
+        family_id: id,
+        generation: 0,
+        scopes: ["identify"],
+        created_at: at(-DAY),
+        used_at: null,
+      })
+      .execute();
   await db
     .insertInto("access_tokens")
     .values({
@@ -158,42 +166,10 @@ async function column<T extends "authorization_codes" | "sessions" | "token_fami
 
 beforeEach(resetTables);
 
-/** A client-credentials family: one access token expiring at `accessExpiresAt`, no refresh token. */
-async function insertClientCredentialsFamily(accessExpiresAt: Date) {
-  const id = nextId();
-  await db
-    .insertInto("token_families")
-    .values({
-      id,
-      application_id: applicationId,
-      user_id: userId,
-      grant_type: "client_credentials",
-      scopes: ["identify"],
-      code_hash: null,
-      created_at: at(-8 * DAY),
-      revoked_at: null,
-      revoked_reason: null,
-    })
-    .execute();
-  await db
-    .insertInto("access_tokens")
-    .values({
-      token_hash: `a${id}`,
-      family_id: id,
-      application_id: applicationId,
-      user_id: userId,
-      scopes: ["identify"],
-      created_at: at(-8 * DAY),
-      expires_at: accessExpiresAt,
-    })
-    .execute();
-  return id;
-}
-
 describe("cleanupExpired", () => {
   test("a client-credentials family goes once its only access token has expired", async () => {
-    const spent = await insertClientCredentialsFamily(at(-DAY));
-    const live = await insertClientCredentialsFamily(at(DAY));
+    const spent = await insertFamily(null, at(-DAY), "client_credentials");
+    const live = await insertFamily(null, at(DAY), "client_credentials");
     const counts = await cleanupExpired(db, NOW);
     expect(counts.accessTokens).toBe(1);
     expect(counts.tokenFamilies).toBe(1);
