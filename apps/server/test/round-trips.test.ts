@@ -1,17 +1,11 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: tests read arbitrary JSON wire bodies
 import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "kysely";
-import { createApp } from "../src/app.ts";
-import { createManualClock } from "../src/clock.ts";
 import { generateToken, hashToken } from "../src/crypto.ts";
 import { createPGlite, type DatabaseHandle, pgliteDatabase, postgresDatabase } from "../src/db/database.ts";
 import { migrateToLatest } from "../src/db/migrate.ts";
-import type { Deps } from "../src/deps.ts";
-import { createSnowflakeGenerator } from "../src/snowflake.ts";
-import { appRouter } from "../src/trpc/router.ts";
-import { createCallerFactory } from "../src/trpc/trpc.ts";
 import { registerUser } from "./support/fixtures.ts";
-import { TEST_ISSUER, type TestApp, testConfig } from "./support/harness.ts";
+import { createTestAppOn } from "./support/harness.ts";
 import {
   bearerGet,
   clientPost,
@@ -22,7 +16,6 @@ import {
   refresh,
   setupClient,
 } from "./support/oauth-flow.ts";
-import { createTestLogger } from "./support/test-log.ts";
 import { trpcHttp } from "./support/trpc-http.ts";
 
 /**
@@ -64,26 +57,7 @@ async function countingDatabase(): Promise<DatabaseHandle & { otherProcess: Data
 
 const database = await countingDatabase();
 afterAll(() => database.close());
-const clock = createManualClock();
-const config = testConfig(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {});
-const deps: Deps = {
-  db: database.db,
-  config,
-  clock,
-  nextId: createSnowflakeGenerator(config.workerId),
-  log: createTestLogger(),
-};
-const app = createApp(deps);
-const createCaller = createCallerFactory(appRouter);
-const t: TestApp = {
-  deps,
-  database,
-  clock,
-  app,
-  request: (path, init) => app.handle(new Request(new URL(path, TEST_ISSUER), init)),
-  caller: (ctx = {}) => createCaller({ ...deps, user: null, session: null, ip: "127.0.0.1", ...ctx }),
-  close: () => database.close(),
-};
+const t = createTestAppOn(database);
 
 const { owner, client } = await setupClient(t);
 const alice = await registerUser(t);

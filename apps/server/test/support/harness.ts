@@ -38,7 +38,11 @@ const createCaller = createCallerFactory(appRouter);
 
 /** The real app on a fresh database, with a manual clock; no socket. */
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
+  return createTestAppOn(await createTestDatabase(), env);
+}
+
+/** The real app over a database the test prepared itself (e.g. one that counts its statements). */
+export function createTestAppOn(database: DatabaseHandle, env: Record<string, string> = {}): TestApp {
   const clock = createManualClock();
   const config = testConfig({
     ...(database.kind === "postgres" ? { DATABASE_URL: process.env.DATABASE_URL ?? "" } : {}),
