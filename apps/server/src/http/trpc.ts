@@ -20,6 +20,9 @@ export function trpcRoutes(deps: Deps) {
         try {
           const body = await readBodyBytes(request, TRPC_BODY_LIMIT);
           req = new Request(request.url, { method: request.method, headers: request.headers, body });
+          // An input-less mutation arrives with no body; @trpc/server 11.22.1 calls req.json() on it
+          // anyway, which throws. No body means no input.
+          if (body.length === 0) Object.defineProperty(req, "json", { value: async () => undefined });
         } catch (error) {
           if (error instanceof BodyTooLargeError)
             return apiErrorResponse("PAYLOAD_TOO_LARGE", "Request body too large");
