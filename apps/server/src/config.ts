@@ -38,6 +38,7 @@ const schema = z.object({
   RATE_LIMITS: booleanFlag.default(true),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  WEB_APP_WATCH: booleanFlag.default(false),
 });
 
 export interface Config {
@@ -57,6 +58,8 @@ export interface Config {
   readonly rateLimits: boolean;
   readonly redisUrl: string | null;
   readonly logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  /** Rebuild the web app's bundle when apps/web/src changes (`bun run dev`). */
+  readonly webAppWatch: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -90,5 +93,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimits: value.RATE_LIMITS,
     redisUrl: value.REDIS_URL ?? null,
     logLevel: value.LOG_LEVEL,
+    webAppWatch: value.WEB_APP_WATCH,
   });
 }
