@@ -116,7 +116,8 @@ export interface AuditEventsTable {
   user_id: Id | null;
   application_id: Id | null;
   family_id: Id | null;
-  data: ColumnType<Record<string, unknown>, string, string>;
+  /** A JSON object (never a JSON string); its shape depends on `type` (domain/audit.ts). */
+  data: ColumnType<Record<string, unknown>, Record<string, unknown> | undefined, Record<string, unknown>>;
   created_at: Timestamp;
 }
 

@@ -48,6 +48,7 @@ async function rotateCredential(
       at: input.now,
       userId: input.user.id,
       applicationId: input.id,
+      data: {},
     });
     return toApplication(row, input.user);
   });

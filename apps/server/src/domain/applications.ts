@@ -216,7 +216,7 @@ export async function findAuthorizationClient(db: Db, id: string) {
 }
 
 /** Unknown → UNKNOWN_APPLICATION; someone else's → ACCESS_DENIED, with none of its data. */
-async function findOwnedApplication(db: Db, id: string, user: UserRow): Promise<ApplicationRow> {
+export async function findOwnedApplication(db: Db, id: string, user: UserRow): Promise<ApplicationRow> {
   const row = isSnowflake(id)
     ? await db.selectFrom("applications").selectAll().where("id", "=", id).executeTakeFirst()
     : undefined;
@@ -248,39 +248,68 @@ export async function getPublicApplication(db: Db, id: string): Promise<PublicAp
 /**
  * "Modify Application" with optimistic concurrency: one conditional UPDATE (`… and version = ?`).
  * Zero rows means unknown, not ours, or a stale version; the transaction then rolls back the icon too.
+ * A changed set of redirect URIs is audited (`application.redirect_uris_changed`, with what was added
+ * and removed); a reordering is not a change.
  */
 export async function updateApplication(
   db: Db,
-  input: { id: string; user: UserRow; version: number; now: Date; changes: ApplicationChanges },
+  input: {
+    id: string;
+    user: UserRow;
+    version: number;
+    now: Date;
+    changes: ApplicationChanges;
+    nextId: () => string;
+  },
 ): Promise<Application> {
   const icon = input.changes.icon != null ? parseIcon(input.changes.icon) : null;
   if (!isSnowflake(input.id)) throw new ApiError("UNKNOWN_APPLICATION", "Unknown application");
   return db.transaction().execute(async (trx) => {
     const columns = toColumns(input.changes);
     if (input.changes.icon !== undefined) columns.icon_hash = icon?.hash ?? null;
-    const row = await trx
+    // `previous` reads the row as the statement's snapshot saw it. Every change bumps `version`, so
+    // when the conditional UPDATE matches, the row it changed is the one `previous` read.
+    const updated = await trx
+      .with("previous", (q) =>
+        q.selectFrom("applications").select("redirect_uris").where("id", "=", input.id),
+      )
       .updateTable("applications")
       .set({ ...columns, version: sql`version + 1`, updated_at: input.now })
       .where("id", "=", input.id)
       .where("owner_id", "=", input.user.id)
       .where("version", "=", input.version)
       .returningAll()
+      .returning((eb) => eb.selectFrom("previous").select("redirect_uris").as("previous_redirect_uris"))
       .executeTakeFirst();
-    if (!row) {
+    if (!updated) {
       await findOwnedApplication(trx, input.id, input.user);
       throw new ApiError("VERSION_CONFLICT", "The application was changed by someone else; reload it");
     }
+    const { previous_redirect_uris: previousRedirectUris, ...row } = updated;
     if (input.changes.icon !== undefined)
       await replaceIcon(trx, { applicationId: row.id, icon, now: input.now });
-    // A redirect URI that is no longer registered must not deliver tokens: codes issued for it and
-    // not yet exchanged go with it.
-    if (input.changes.redirectUris !== undefined)
+    if (input.changes.redirectUris !== undefined) {
+      // A redirect URI that is no longer registered must not deliver tokens: codes issued for it and
+      // not yet exchanged go with it.
       await trx
         .deleteFrom("authorization_codes")
         .where("application_id", "=", row.id)
         .where("consumed_at", "is", null)
         .where(sql<boolean>`not (redirect_uri = any(${row.redirect_uris}::text[]))`)
         .execute();
+      const before = previousRedirectUris ?? [];
+      const added = row.redirect_uris.filter((uri) => !before.includes(uri));
+      const removed = before.filter((uri) => !row.redirect_uris.includes(uri));
+      if (added.length > 0 || removed.length > 0)
+        await recordAuditEvent(trx, {
+          id: input.nextId(),
+          type: "application.redirect_uris_changed",
+          at: input.now,
+          userId: input.user.id,
+          applicationId: row.id,
+          data: { added, removed },
+        });
+    }
     return toApplication(row, input.user);
   });
 }
@@ -329,6 +358,7 @@ export async function removeApplication(
       at: input.now,
       userId: input.user.id,
       applicationId: input.id,
+      data: {},
     });
   });
 }

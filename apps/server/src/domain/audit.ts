@@ -1,23 +1,50 @@
 import type { Db } from "../db/database.ts";
 
-export type AuditEventType =
-  | "refresh_token.reuse_detected"
-  | "authorization_code.replayed"
-  | "token_family.revoked"
-  | "application.secret_reset"
-  | "application.bot_token_reset"
-  | "application.deleted"
-  | "authorization.revoked";
+/** Why a token family was revoked: stored on the family and in its `token_family.revoked` event. */
+export type RevocationReason =
+  | "refresh_reuse"
+  | "code_replay"
+  | "client_revocation"
+  | "authorization_revoked";
 
-export interface AuditEvent {
+/**
+ * What each audit event records besides its columns (type, time, user, application, family).
+ * Ids, generations, reasons and redirect URIs only: never a token, code, secret or password.
+ */
+export interface AuditEventData {
+  /** A rotated refresh token was presented again: its family is revoked (SPEC §7.2). */
+  "refresh_token.reuse_detected": {
+    family_id: string;
+    /** Generation of the presented token (0 = issued by the code exchange); null when not known. */
+    generation: number | null;
+    /** When the presented token was first used (rotated). */
+    used_at: string | null;
+  };
+  /** An authorization code was exchanged a second time; the families it produced are revoked. */
+  "authorization_code.replayed": { revoked_families: string[] };
+  "token_family.revoked": { family_id: string; reason: RevocationReason };
+  "application.secret_reset": Record<string, never>;
+  "application.bot_token_reset": Record<string, never>;
+  "application.redirect_uris_changed": { added: string[]; removed: string[] };
+  "application.deleted": Record<string, never>;
+  /** A user revoked their authorization of the application ("Revoke Authorization"). */
+  "authorization.revoked": { revoked_families: string[] };
+}
+
+export type AuditEventType = keyof AuditEventData;
+
+interface AuditEventColumns {
   id: string;
-  type: AuditEventType;
   at: Date;
   userId?: string | null;
   applicationId?: string | null;
   familyId?: string | null;
-  data?: Record<string, unknown>;
 }
+
+/** One event: its `data` is the shape its `type` records. */
+export type AuditEvent = {
+  [Type in AuditEventType]: AuditEventColumns & { type: Type; data: AuditEventData[Type] };
+}[AuditEventType];
 
 function toRow(event: AuditEvent) {
   return {
@@ -26,7 +53,9 @@ function toRow(event: AuditEvent) {
     user_id: event.userId ?? null,
     application_id: event.applicationId ?? null,
     family_id: event.familyId ?? null,
-    data: JSON.stringify(event.data ?? {}),
+    // An object, not a JSON string: both drivers serialise it for the jsonb column, so the column
+    // holds a JSON object (`data->>'reason'` works in SQL), not a JSON string.
+    data: event.data,
     created_at: event.at,
   };
 }

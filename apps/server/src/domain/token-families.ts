@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import type { Config } from "../config.ts";
 import { generateToken, hashToken } from "../crypto.ts";
 import type { Db } from "../db/database.ts";
-import { type AuditEvent, recordAuditEvent, recordAuditEvents } from "./audit.ts";
+import { type AuditEvent, type RevocationReason, recordAuditEvent, recordAuditEvents } from "./audit.ts";
 import { getServerSecret } from "./server-secrets.ts";
 
 /**
@@ -12,12 +12,6 @@ import { getServerSecret } from "./server-secrets.ts";
  */
 
 export type FamilyGrantType = "authorization_code" | "client_credentials";
-
-export type RevocationReason =
-  | "refresh_reuse"
-  | "code_replay"
-  | "client_revocation"
-  | "authorization_revoked";
 
 /**
  * Refresh tokens created at or before this instant have been idle too long (REFRESH_TOKEN_IDLE_SECONDS);
@@ -151,7 +145,7 @@ function revocationEvent(revoked: RevokedFamily, revocation: Revocation): AuditE
     userId: revoked.user_id,
     applicationId: revoked.application_id,
     familyId: revoked.id,
-    data: { reason: revocation.reason },
+    data: { family_id: revoked.id, reason: revocation.reason },
   };
 }
 

@@ -129,6 +129,7 @@ async function rotateSlowly(
       .innerJoin("token_families", "token_families.id", "refresh_tokens.family_id")
       .select([
         "refresh_tokens.family_id",
+        "refresh_tokens.generation",
         "refresh_tokens.used_at",
         "token_families.application_id",
         "token_families.user_id",
@@ -180,7 +181,11 @@ async function rotateSlowly(
       userId: existing.user_id,
       applicationId: existing.application_id,
       familyId: existing.family_id,
-      data: { used_at: usedAt?.toISOString() ?? null },
+      data: {
+        family_id: existing.family_id,
+        generation: existing.generation,
+        used_at: usedAt?.toISOString() ?? null,
+      },
     });
     return { ok: false, description: "Refresh token already used" };
   });

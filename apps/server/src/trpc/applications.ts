@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { UserRow } from "../db/schema.ts";
+import { listApplicationEvents } from "../domain/application-events.ts";
 import { resetBotToken, resetClientSecret } from "../domain/application-secrets.ts";
 import {
   type ApplicationChanges,
@@ -13,6 +14,7 @@ import {
 } from "../domain/applications.ts";
 import { isAllowedRedirectUri, parseAbsoluteUrl } from "../domain/redirect-uris.ts";
 import { MAX_PASSWORD_LENGTH } from "../domain/user-fields.ts";
+import { isSnowflake } from "../snowflake.ts";
 import type { Context } from "./context.ts";
 import { rateLimited } from "./rate-limit.ts";
 import { protectedProcedure, publicProcedure, router } from "./trpc.ts";
@@ -119,6 +121,25 @@ export const applicationsRouter = router({
     .input(z.object({ id: applicationId }))
     .query(({ ctx, input }) => getPublicApplication(ctx.db, input.id)),
 
+  // Owner only, newest first; `next` is the `before` of the following (older) page.
+  events: protectedProcedure
+    .use(rateLimited("applications:list"))
+    .input(
+      z.object({
+        id: applicationId,
+        before: z.string().refine(isSnowflake, "Must be an event id").optional(),
+        limit: z.number().int().min(1).max(100).default(50),
+      }),
+    )
+    .query(({ ctx, input }) =>
+      listApplicationEvents(ctx.db, {
+        id: input.id,
+        user: ctx.user,
+        before: input.before ?? null,
+        limit: input.limit,
+      }),
+    ),
+
   update: protectedProcedure
     .use(rateLimited("applications:update"))
     .input(
@@ -136,6 +157,7 @@ export const applicationsRouter = router({
         version: input.version,
         now: ctx.clock.now(),
         changes: toChanges(input),
+        nextId: ctx.nextId,
       }),
     ),
 
