@@ -12,6 +12,7 @@ import { resourceRoutes } from "./http/resources.ts";
 import { apiErrorResponse, SECURITY_HEADERS } from "./http/responses.ts";
 import { tokenRoutes } from "./http/token.ts";
 import { trpcRoutes } from "./http/trpc.ts";
+import { webAppRoutes } from "./http/web-app.ts";
 import { RateLimitedError } from "./rate-limit/rate-limited-error.ts";
 
 const startedAt = new WeakMap<Request, number>();
@@ -70,6 +71,7 @@ export function createApp(deps: Deps) {
     .use(resourceRoutes(deps))
     .use(currentApplicationRoutes(deps))
     .use(iconRoutes(deps))
+    .use(webAppRoutes(deps))
     .use(pagesRoutes(deps));
 }
 
