@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { hashToken } from "../../server/src/crypto.ts";
 import { launchChromium, pickFreePort } from "../../server/test/support/browser.ts";
 import { startTestServer } from "../../server/test/support/harness.ts";
 
@@ -207,13 +208,234 @@ describe("web app in Chromium", () => {
       await page.getByText("You have not authorized any apps.").waitFor();
       expect((await userinfo()).status).toBe(401);
 
-      await page.goto(`${issuer}/developers/applications`);
+      const portal = await page.goto(`${issuer}/developers/applications`);
       await page.getByRole("link", { name: "Portal Demo App" }).waitFor();
       await screenshots(page, "applications");
+
+      // The pages' security headers, with a CSP that admits only the app's own bundle.
+      const headers = portal?.headers() ?? {};
+      expect(headers["x-frame-options"]).toBe("DENY");
+      expect(headers["referrer-policy"]).toBe("no-referrer");
+      expect(headers["x-content-type-options"]).toBe("nosniff");
+      expect(headers["content-security-policy"]).toContain("script-src 'self';");
+      expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+      expect(headers["content-security-policy"]).not.toContain("unsafe");
+      // Secrets were shown, copied and used, yet nothing was kept in web storage.
+      expect(await page.evaluate(() => localStorage.length + sessionStorage.length)).toBe(0);
 
       expect(problems).toEqual([]);
       await context.close();
     },
     { timeout: 90_000 },
   );
+
+  test(
+    "a second tab saving after the first is told the application changed elsewhere; nothing is overwritten",
+    async () => {
+      const context = await newContext();
+      const first = await context.newPage();
+      await signUp(first, "race_dev");
+      const id = await createApplication(first, "Race App");
+      const second = await context.newPage();
+      await second.goto(`${issuer}/developers/applications/${id}`);
+      await second.getByRole("heading", { name: "Race App", level: 1 }).waitFor();
+
+      const firstGeneral = first.getByRole("region", { name: "General information" });
+      await firstGeneral.getByLabel("Name").fill("Saved By The First Tab");
+      await firstGeneral.getByRole("button", { name: "Save changes" }).click();
+      await firstGeneral.getByRole("status").getByText("Saved").waitFor();
+
+      const secondGeneral = second.getByRole("region", { name: "General information" });
+      await secondGeneral.getByLabel("Description").fill("written in the second tab");
+      await secondGeneral.getByRole("button", { name: "Save changes" }).click();
+      await secondGeneral.getByRole("alert").getByText("changed elsewhere").waitFor();
+
+      const stored = await storedApplication(id);
+      expect(stored?.name).toBe("Saved By The First Tab");
+      expect(stored?.description).toBeNull();
+      expect(stored?.version).toBe(2);
+
+      // Reload shows what the first tab saved; the stale draft is gone.
+      await secondGeneral.getByRole("button", { name: "Reload" }).click();
+      await second.getByRole("heading", { name: "Saved By The First Tab", level: 1 }).waitFor();
+      expect(
+        await second
+          .getByRole("region", { name: "General information" })
+          .getByLabel("Description")
+          .inputValue(),
+      ).toBe("");
+      await context.close();
+    },
+    { timeout: 60_000 },
+  );
+
+  test(
+    "reset secret and delete ask for the password; a wrong one changes nothing and says so",
+    async () => {
+      const context = await newContext();
+      const page = await context.newPage();
+      await signUp(page, "sudo_dev");
+      const id = await createApplication(page, "Sudo App");
+      const before = await storedApplication(id);
+
+      const oauth2 = page.getByRole("region", { name: "OAuth2" });
+      await oauth2.getByRole("button", { name: "Reset secret" }).click();
+      await oauth2.getByLabel("Password").fill("not-my-password");
+      await oauth2.getByRole("button", { name: "Confirm" }).click();
+      await oauth2.getByText("Wrong password. Nothing was changed.").waitFor();
+      expect((await storedApplication(id))?.client_secret_hash).toBe(before?.client_secret_hash as string);
+
+      const danger = page.getByRole("region", { name: "Delete application" });
+      await danger.getByLabel("Password").fill("not-my-password");
+      await danger.getByRole("button", { name: "Delete application" }).click();
+      await danger.getByText("Wrong password. Nothing was changed.").waitFor();
+      expect(await storedApplication(id)).toBeDefined();
+
+      // The right password: a new secret, shown once; then the application is gone.
+      await oauth2.getByLabel("Password").fill("password123");
+      await oauth2.getByRole("button", { name: "Confirm" }).click();
+      const secret = await oauth2.getByLabel("Client secret", { exact: true }).inputValue();
+      expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      await oauth2.getByText("shown only once").waitFor();
+      expect((await storedApplication(id))?.client_secret_hash).toBe(hashToken(secret));
+
+      await danger.getByLabel("Password").fill("password123");
+      await danger.getByRole("button", { name: "Delete application" }).click();
+      await page.waitForURL(`${issuer}/developers/applications`);
+      await page.getByText("You have no applications yet.").waitFor();
+      expect(await storedApplication(id)).toBeUndefined();
+      await context.close();
+    },
+    { timeout: 60_000 },
+  );
+
+  test(
+    "security events list a refresh token reuse and the family it revoked",
+    async () => {
+      const context = await newContext();
+      const page = await context.newPage();
+      await signUp(page, "events_dev");
+      const id = await createApplication(page, "Events App");
+      const secret = await page
+        .getByRole("region", { name: "New credentials" })
+        .getByLabel("Client secret", { exact: true })
+        .inputValue();
+      const oauth2 = page.getByRole("region", { name: "OAuth2" });
+      await oauth2.getByRole("button", { name: "Add redirect" }).click();
+      await oauth2.getByLabel("Redirect 1", { exact: true }).fill(redirectUri);
+      await oauth2.getByRole("button", { name: "Save redirects" }).click();
+      await oauth2.getByRole("status").getByText("Saved").waitFor();
+
+      // Over HTTP, as a client would: consent (first-party JSON route), exchange, rotate, replay.
+      const session = (await context.cookies(issuer)).find((cookie) => cookie.name === "flx_session");
+      const consent = await fetch(`${issuer}/v1/oauth2/authorize/consent`, {
+        method: "POST",
+        headers: { authorization: session?.value ?? "", "content-type": "application/json" },
+        body: JSON.stringify({
+          client_id: id,
+          redirect_uri: redirectUri,
+          response_type: "code",
+          scope: "identify",
+        }),
+      });
+      const { redirect_to } = (await consent.json()) as { redirect_to: string };
+      const code = new URL(redirect_to).searchParams.get("code") as string;
+      const token = (form: Record<string, string>) =>
+        fetch(`${issuer}/v1/oauth2/token`, {
+          method: "POST",
+          headers: { authorization: `Basic ${btoa(`${id}:${secret}`)}` },
+          body: new URLSearchParams(form),
+        });
+      const issued = (await (
+        await token({ grant_type: "authorization_code", code, redirect_uri: redirectUri })
+      ).json()) as { refresh_token: string };
+      expect((await token({ grant_type: "refresh_token", refresh_token: issued.refresh_token })).status).toBe(
+        200,
+      );
+      const reuse = await token({ grant_type: "refresh_token", refresh_token: issued.refresh_token });
+      expect(reuse.status).toBe(400);
+
+      await page.reload();
+      const events = page.getByRole("region", { name: "Security events" });
+      await events.getByText("Refresh token reuse detected").waitFor();
+      await events.getByText("Token family revoked").waitFor();
+      await events.getByText("Redirect URIs changed").waitFor();
+      await events.getByText("Because a used refresh token was presented again").waitFor();
+      // Newest first: the revocation follows the detection, the redirect change came before both.
+      const titles = await events.locator("li strong").allTextContents();
+      expect(titles.indexOf("Redirect URIs changed")).toBeGreaterThan(
+        titles.indexOf("Refresh token reuse detected"),
+      );
+      await screenshots(page, "security-events");
+      await context.close();
+    },
+    { timeout: 60_000 },
+  );
+
+  test(
+    "keyboard only: every control on every page is reachable by Tab and has an accessible name",
+    async () => {
+      const context = await newContext();
+      const page = await context.newPage();
+      const problems = recordProblems(page);
+      await signUp(page, "keyboard_dev");
+      const id = await createApplication(page, "Keyboard App");
+      for (const path of [
+        "/developers/applications",
+        `/developers/applications/${id}`,
+        "/settings/authorized-apps",
+      ]) {
+        await page.goto(`${issuer}${path}`);
+        await page.getByRole("heading", { level: 1 }).waitFor();
+        await page.waitForLoadState("networkidle");
+        const { reached, total, unnamed } = await walkWithTab(page);
+        expect({ path, reached }).toEqual({ path, reached: total });
+        expect({ path, unnamed }).toEqual({ path, unnamed: [] });
+      }
+      expect(problems).toEqual([]);
+      await context.close();
+    },
+    { timeout: 60_000 },
+  );
 });
+
+/**
+ * Marks every visible, enabled control, presses Tab until focus has gone round the page, and asks
+ * Chromium's accessibility tree for each control's computed name.
+ */
+async function walkWithTab(page: Page): Promise<{ reached: number; total: number; unnamed: string[] }> {
+  const total = await page.evaluate(() => {
+    const controls = [
+      ...document.querySelectorAll<HTMLElement>("a[href], button, input, select, textarea"),
+    ].filter((element) => !(element as HTMLButtonElement).disabled && element.getClientRects().length > 0);
+    controls.forEach((element, index) => {
+      element.dataset.kb = String(index);
+    });
+    (document.activeElement as HTMLElement | null)?.blur();
+    return controls.length;
+  });
+  // Every page has at least the navigation, the sign-out button and its own controls.
+  expect(total).toBeGreaterThan(3);
+  const reached = new Set<string>();
+  for (let press = 0; press < total + 3; press++) {
+    await page.keyboard.press("Tab");
+    const mark = await page.evaluate(
+      () => (document.activeElement as HTMLElement | null)?.dataset.kb ?? null,
+    );
+    if (mark !== null) reached.add(mark);
+  }
+  const cdp = await page.context().newCDPSession(page);
+  const { root } = await cdp.send("DOM.getDocument", { depth: -1 });
+  const { nodeIds } = await cdp.send("DOM.querySelectorAll", { nodeId: root.nodeId, selector: "[data-kb]" });
+  const unnamed: string[] = [];
+  for (const nodeId of nodeIds) {
+    const { nodes } = await cdp.send("Accessibility.getPartialAXTree", { nodeId, fetchRelatives: false });
+    const name = nodes[0]?.name?.value;
+    if (typeof name !== "string" || name.trim() === "") {
+      const { outerHTML } = await cdp.send("DOM.getOuterHTML", { nodeId });
+      unnamed.push(outerHTML.slice(0, 120));
+    }
+  }
+  await cdp.detach();
+  return { reached: reached.size, total, unnamed };
+}

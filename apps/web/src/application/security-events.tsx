@@ -20,8 +20,9 @@ const TITLES: Record<string, string> = {
 };
 
 const REASONS: Record<string, string> = {
-  refresh_token_reuse: "a used refresh token was presented again",
+  refresh_reuse: "a used refresh token was presented again",
   code_replay: "its authorization code was used twice",
+  client_revocation: "the application revoked a token",
   authorization_revoked: "the user deauthorized the application",
 };
 
@@ -42,6 +43,8 @@ function details(event: AuditEvent): string[] {
   if (family) lines.push(`Token family ${family}${generation ? `, generation ${generation}` : ""}`);
   const reason = text(data.reason);
   if (reason) lines.push(`Because ${REASONS[reason] ?? reason.replaceAll("_", " ")}`);
+  const revoked = list(data.revoked_families);
+  if (revoked.length > 0) lines.push(`Revoked token families ${revoked.join(", ")}`);
   const added = list(data.added);
   const removed = list(data.removed);
   if (added.length > 0) lines.push(`Added ${added.join(", ")}`);
