@@ -22,6 +22,29 @@ const issuer = z
   .url({ protocol: /^https?$/ })
   .refine((value) => !value.includes("?") && !value.includes("#"), "must not have a query or fragment");
 
+/**
+ * `CORS_ORIGINS`: comma-separated origins (`scheme://host[:port]`, nothing after) allowed to call
+ * `/trpc` from a browser. Exact origins only: no wildcard, no path.
+ */
+const corsOrigins = z.string().transform((value, ctx) => {
+  const origins: string[] = [];
+  for (const entry of value.split(",").map((item) => item.trim())) {
+    if (entry === "") continue;
+    let origin: string | null = null;
+    try {
+      const url = new URL(entry);
+      if ((url.protocol === "http:" || url.protocol === "https:") && entry.replace(/\/$/, "") === url.origin)
+        origin = url.origin;
+    } catch {}
+    if (origin === null) {
+      ctx.addIssue({ code: "custom", message: `"${entry}" is not an origin like https://app.example.com` });
+      return z.NEVER;
+    }
+    if (!origins.includes(origin)) origins.push(origin);
+  }
+  return origins;
+});
+
 const schema = z.object({
   PORT: integer(0, 65535).default(8080),
   ISSUER: issuer.optional(),
@@ -37,6 +60,7 @@ const schema = z.object({
   TRUST_PROXY: booleanFlag.default(false),
   RATE_LIMITS: booleanFlag.default(true),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  CORS_ORIGINS: corsOrigins.optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   WEB_APP_WATCH: booleanFlag.default(false),
 });
@@ -57,6 +81,8 @@ export interface Config {
   readonly trustProxy: boolean;
   readonly rateLimits: boolean;
   readonly redisUrl: string | null;
+  /** Origins allowed to call `/trpc` cross-origin (SPEC §15); empty: no CORS at all. */
+  readonly corsOrigins: readonly string[];
   readonly logLevel: "debug" | "info" | "warn" | "error" | "silent";
   /** Rebuild the web app's bundle when apps/web/src changes (`bun run dev`). */
   readonly webAppWatch: boolean;
@@ -92,6 +118,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: value.TRUST_PROXY,
     rateLimits: value.RATE_LIMITS,
     redisUrl: value.REDIS_URL ?? null,
+    corsOrigins: Object.freeze(value.CORS_ORIGINS ?? []),
     logLevel: value.LOG_LEVEL,
     webAppWatch: value.WEB_APP_WATCH,
   });

@@ -22,10 +22,17 @@ const TRPC_TO_API: Partial<Record<TRPC_ERROR_CODE_KEY, ApiCode>> = {
   UNAUTHORIZED: "UNAUTHORIZED",
   FORBIDDEN: "ACCESS_DENIED",
   NOT_FOUND: "NOT_FOUND",
+  METHOD_NOT_SUPPORTED: "METHOD_NOT_ALLOWED",
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
   UNSUPPORTED_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
   TOO_MANY_REQUESTS: "RATE_LIMITED",
 };
+
+/** `z.flattenError` of the input's issues, spelled out: the client's published types carry it. */
+export interface ZodIssues {
+  formErrors: string[];
+  fieldErrors: Record<string, string[] | undefined>;
+}
 
 function apiCodeOf(error: TRPCError): ApiCode {
   if (error.cause instanceof ApiError) return error.cause.code;
@@ -44,7 +51,7 @@ const t = initTRPC.context<Context>().create({
         ...shape.data,
         stack: undefined,
         apiCode: apiCodeOf(error),
-        zodIssues: zodError ? z.flattenError(zodError) : null,
+        zodIssues: zodError ? (z.flattenError(zodError) as ZodIssues) : null,
         retry_after: error.cause instanceof RateLimitedError ? error.cause.retryAfterSeconds : null,
       },
     };
