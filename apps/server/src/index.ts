@@ -47,7 +47,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, async () => {
     if (stopping) return; // a second signal while draining changes nothing
     stopping = true;
-    await server.stop();
+    await server.stop({ reason: signal });
     process.exit(0);
   });
 }

@@ -18,7 +18,8 @@ export interface RunningServer {
   url: string;
   port: number;
   deps: Deps;
-  stop(): Promise<void>;
+  /** Drains and closes; logs "draining" and "stopped" (with `reason`, e.g. the signal, if given). */
+  stop(options?: { reason?: string }): Promise<void>;
 }
 
 /** config → database (migrated) → app.listen(); used by index.ts and by tests that need a real socket. */
@@ -42,14 +43,33 @@ export async function startServer(
     url: `http://localhost:${port}`,
     port,
     deps,
-    stop: async () => {
+    stop: async ({ reason }: { reason?: string } = {}) => {
       // Drain: stop accepting, let requests in flight finish (a token response cut off after its
       // commit would make the client's retry look like a replay), then force-close what is left.
+      const started = performance.now();
+      const inFlight = app.server?.pendingRequests ?? 0;
+      deps.log.info("draining", {
+        reason: reason ?? null,
+        in_flight: inFlight,
+        timeout_ms: DRAIN_TIMEOUT_MS,
+      });
       const drained = app.stop(false).then(() => true);
       const deadline = Bun.sleep(DRAIN_TIMEOUT_MS).then(() => false);
-      if (!(await Promise.race([drained, deadline]))) await app.stop(true);
+      let cutOff = 0;
+      if (!(await Promise.race([drained, deadline]))) {
+        cutOff = app.server?.pendingRequests ?? 0;
+        await app.stop(true);
+      }
+      // Elysia writes each access-log line in a setImmediate after the response: let the lines of
+      // the requests that just drained out come before "stopped" (and before the process exits).
+      await new Promise((resolve) => setImmediate(resolve));
       await stopCleanup();
       if (!options.database) await database.close();
+      deps.log.info("stopped", {
+        in_flight: inFlight,
+        cut_off: cutOff,
+        duration_ms: Math.round(performance.now() - started),
+      });
     },
   };
 }
