@@ -3,7 +3,9 @@ import type { Deps } from "./deps.ts";
 import { isApiError } from "./domain/errors.ts";
 import { authorizeRoutes } from "./http/authorize.ts";
 import { currentApplicationRoutes } from "./http/current-application.ts";
+import { faviconRoutes } from "./http/favicon.ts";
 import { healthRoutes } from "./http/health.ts";
+import { notFoundPage, prefersHtml } from "./http/html.ts";
 import { iconRoutes } from "./http/icons.ts";
 import { metadataRoutes } from "./http/metadata.ts";
 import { pagesRoutes } from "./http/pages.ts";
@@ -23,12 +25,13 @@ function requestIdOf(request: Request): string {
   return given && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : crypto.randomUUID();
 }
 
-function errorResponse(code: string | number, error: unknown, deps: Deps): Response {
+function errorResponse(code: string | number, error: unknown, request: Request, deps: Deps): Response {
   if (error instanceof RateLimitedError) return retryLaterResponse(error.retryAfterSeconds);
   if (isApiError(error)) return apiErrorResponse(error.code, error.message, { errors: error.errors });
   switch (code) {
     case "NOT_FOUND":
-      return apiErrorResponse("NOT_FOUND", "Not found");
+      // No route matched: a person in a browser gets a page, an API client the REST envelope.
+      return prefersHtml(request) ? notFoundPage(request) : apiErrorResponse("NOT_FOUND", "Not found");
     case "PARSE":
     case "VALIDATION":
       return apiErrorResponse("INVALID_FORM_BODY", "Malformed request");
@@ -58,8 +61,8 @@ export function createApp(deps: Deps) {
         duration_ms: started === undefined ? null : Math.round((performance.now() - started) * 100) / 100,
       });
     })
-    .onError(({ code, error, set }) => {
-      const response = errorResponse(code, error, deps);
+    .onError(({ code, error, request, set }) => {
+      const response = errorResponse(code, error, request, deps);
       set.status = response.status; // so the access log sees the real status
       return response;
     })
@@ -71,6 +74,7 @@ export function createApp(deps: Deps) {
     .use(resourceRoutes(deps))
     .use(currentApplicationRoutes(deps))
     .use(iconRoutes(deps))
+    .use(faviconRoutes())
     .use(webAppRoutes(deps))
     .use(pagesRoutes(deps));
 }

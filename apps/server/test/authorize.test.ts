@@ -69,7 +69,11 @@ describe("GET /v1/oauth2/authorize: errors that must not redirect", () => {
     expect(res.status).toBe(400);
     expect(res.headers.get("location")).toBeNull();
     expect(res.headers.get("content-type")).toStartWith("text/html");
-    expect(await res.text()).toContain("Invalid authorization request");
+    const page = await res.text();
+    expect(page).toContain("This link to sign in with an app is broken or out of date");
+    expect(page).toContain('<a href="/">Go to the Fluxer home page</a>');
+    // The RFC error stays available to developers, in small print under the plain words.
+    expect(page).toMatch(/<p class="detail">For developers: <code>invalid_(client|request): [^<]+<\/code>/);
   });
 
   test("a duplicated client_id or redirect_uri is not redirected either", async () => {

@@ -22,7 +22,7 @@ import { renderConsentPage } from "./consent-page.ts";
 import { isSameOriginRequest, sessionCsrfToken, verifySessionCsrfToken } from "./csrf.ts";
 import { readForm, singleField } from "./form.ts";
 import { crossOriginRefusalPage, errorPage, htmlResponse, refusalPage } from "./html.ts";
-import { readPageSession } from "./page-session.ts";
+import { readPageSession, safeReturnTo } from "./page-session.ts";
 import { limitByIp } from "./rate-limit.ts";
 import { apiErrorResponse, redirectResponse, SECURITY_HEADERS } from "./responses.ts";
 import { sessionTokenFromHeader } from "./session-token.ts";
@@ -48,6 +48,15 @@ function fatalErrorJson(error: OAuthError): Response {
   return Response.json(error.toJSON(), { status: 400, headers: { "Cache-Control": "no-store" } });
 }
 
+/** What a person is told when the link that brought them here cannot be trusted (SPEC §7.1 step 1). */
+function fatalErrorMessage(error: OAuthError): string {
+  const what =
+    error.code === "invalid_client"
+      ? "Fluxer does not know the app that sent you here. It may have been deleted, or the link may be mistyped."
+      : "The app that sent you here made a link that is incomplete, or that would send you back to an address the app never registered.";
+  return `${what} Nothing was shared with the app. Go back to the app and try again, or ask its developer to fix the link.`;
+}
+
 /** Fatal errors are shown, never redirected: the client or its redirect URI could not be trusted. */
 function authorizeFailure(
   request: Request,
@@ -60,8 +69,9 @@ function authorizeFailure(
   if (wantsJson(request)) return fatalErrorJson(failure.error);
   return errorPage({
     status: 400,
-    title: "Invalid authorization request",
-    message: failure.error.description,
+    title: "This link to sign in with an app is broken or out of date",
+    message: fatalErrorMessage(failure.error),
+    detail: `${failure.error.code}: ${failure.error.description}`,
   });
 }
 
@@ -123,6 +133,7 @@ export function authorizeRoutes(deps: Deps) {
             request: result.request,
             user: page.user,
             csrfToken: sessionCsrfToken(page.token),
+            returnTo: safeReturnTo(url.pathname + url.search),
           }),
           { headers: { "Content-Security-Policy": consentPageCsp(result.request.redirectUri) } },
         );
@@ -141,8 +152,8 @@ export function authorizeRoutes(deps: Deps) {
         if (!page)
           return errorPage({
             status: 401,
-            title: "Signed out",
-            message: "Your session has ended. Sign in and start the authorization again.",
+            title: "You were signed out",
+            message: "Your session ended before you answered. Go back to the app and start again.",
           });
         if (!verifySessionCsrfToken(page.token, singleField(form, "csrf_token")))
           return refusalPage("Invalid or missing CSRF token.");

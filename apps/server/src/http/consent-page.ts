@@ -18,14 +18,19 @@ function isWebUrl(value: string | null): value is string {
 
 /**
  * The consent form re-submits the original request as hidden fields; the POST validates it again
- * from scratch, so nothing the page carries is trusted.
+ * from scratch, so nothing the page carries is trusted. Controls come in reading order (switch
+ * account, scopes, links, Cancel, Authorize), so Tab follows what the eye sees; the primary action
+ * is last, as on every other page. "Switch account" is a POST (signing out changes state, so no
+ * link a third party could trigger) that ends on the sign-in page and then back here.
  */
 export function renderConsentPage(options: {
   request: AuthorizationRequest;
   user: UserRow;
   csrfToken: string;
+  /** This authorization request as a same-origin path, to come back to after switching account. */
+  returnTo: string | null;
 }): string {
-  const { request, user, csrfToken } = options;
+  const { request, user, csrfToken, returnTo } = options;
   const { client } = request;
   const hidden: [string, string | null][] = [
     ["client_id", client.id],
@@ -50,7 +55,8 @@ export function renderConsentPage(options: {
   const scopes = request.scopes.map((scope) =>
     scope === "identify"
       ? // A disabled checkbox is not submitted; identify is forced server-side when requested.
-        html`<li><label><input type="checkbox" checked disabled> ${SCOPE_LABELS[scope]}</label>
+        html`<li><label><input type="checkbox" checked disabled> ${SCOPE_LABELS[scope]}
+          <span class="required">required</span></label>
           <input type="hidden" name="grant" value="identify"></li>`
       : html`<li><label><input type="checkbox" name="grant" value="${scope}" checked> ${SCOPE_LABELS[scope]}</label></li>`,
   );
@@ -58,7 +64,12 @@ export function renderConsentPage(options: {
 <div class="app">${icon}<div><h1>${client.name}</h1>
   <div class="muted">wants to access your account${client.ownerUsername ? html` · by ${client.ownerUsername}` : ""}</div></div></div>
 ${client.description ? html`<p>${client.description}</p>` : ""}
-<p class="muted">Signed in as <strong>${user.username}</strong></p>
+<div class="muted">Signed in as <strong>${user.username}</strong>. Not you?
+  <form class="inline" method="post" action="/logout">
+    <input type="hidden" name="csrf_token" value="${csrfToken}">
+    ${returnTo ? html`<input type="hidden" name="return_to" value="${returnTo}">` : ""}
+    <button type="submit" class="link">Switch account</button>
+  </form></div>
 <form method="post" action="/v1/oauth2/authorize">
   <input type="hidden" name="csrf_token" value="${csrfToken}">
   ${hidden.map(([name, value]) => (value === null ? "" : html`<input type="hidden" name="${name}" value="${value}">`))}
@@ -67,8 +78,8 @@ ${client.description ? html`<p>${client.description}</p>` : ""}
   ${links.length > 0 ? html`<p class="muted">${links.map((link, i) => (i === 0 ? link : html` · ${link}`))}</p>` : ""}
   <p class="muted">You will be sent to ${new URL(request.redirectUri).origin}</p>
   <div class="actions">
-    <button type="submit" name="action" value="approve">Authorize</button>
     <button type="submit" name="action" value="deny" class="secondary">Cancel</button>
+    <button type="submit" name="action" value="approve">Authorize</button>
   </div>
 </form>`;
   return renderPage({ title: `Authorize ${client.name}`, body });

@@ -137,6 +137,10 @@ export function pagesRoutes(deps: Deps) {
       const page = await readPageSession(deps, request);
       const body = page
         ? html`<h1>Fluxer</h1><p>Signed in as <strong>${page.user.username}</strong>.</p>
+<nav aria-label="Your account"><ul class="nav">
+  <li><a href="/developers/applications">Applications</a></li>
+  <li><a href="/settings/authorized-apps">Authorized apps</a></li>
+</ul></nav>
 <form method="post" action="/logout"><input type="hidden" name="csrf_token" value="${sessionCsrfToken(page.token)}">
 <div class="actions"><button type="submit" class="secondary">Sign out</button></div></form>`
         : html`<h1>Fluxer</h1><p><a href="/login">Sign in</a> or <a href="/register">create an account</a>.</p>`;
@@ -237,7 +241,10 @@ export function pagesRoutes(deps: Deps) {
           if (!verifySessionCsrfToken(page.token, singleField(read.form, "csrf_token"))) return badCsrf();
           await invalidateSession(deps.db, page.session.id);
         }
-        return redirectResponse("/", 303, { setCookie: clearSessionCookie(deps) });
+        // "Switch account" on the consent page passes its authorization request, which then asks
+        // the now signed-out browser to sign in and comes back.
+        const returnTo = safeReturnTo(singleField(read.form, "return_to"));
+        return redirectResponse(returnTo ?? "/", 303, { setCookie: clearSessionCookie(deps) });
       },
       { parse: "none" },
     );
