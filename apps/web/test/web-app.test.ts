@@ -270,6 +270,44 @@ describe("web app in Chromium", () => {
   );
 
   test(
+    "the server's field errors appear next to their fields, and nothing is saved",
+    async () => {
+      const context = await newContext();
+      const page = await context.newPage();
+      await signUp(page, "fields_dev");
+      const id = await createApplication(page, "Fields App");
+      const general = page.getByRole("region", { name: "General information" });
+      await general.getByLabel("Name").fill("   ");
+      await general.getByLabel("Terms of Service URL").fill("http://insecure.example/terms");
+      await general.getByRole("button", { name: "Save changes" }).click();
+      // Each message is the field's description, so a screen reader reads it with the field.
+      const terms = general.getByLabel("Terms of Service URL");
+      await general.getByText("Must be an absolute https URL").waitFor();
+      expect(await terms.getAttribute("aria-invalid")).toBe("true");
+      const describedBy = (await terms.getAttribute("aria-describedby")) ?? "";
+      expect(await page.locator(`[id="${describedBy.split(" ").pop()}"]`).textContent()).toBe(
+        "Must be an absolute https URL",
+      );
+      expect(await general.getByLabel("Name").getAttribute("aria-invalid")).toBe("true");
+      await general.getByText("Name must be 1–100 characters").waitFor();
+
+      const oauth2 = page.getByRole("region", { name: "OAuth2" });
+      await oauth2.getByRole("button", { name: "Add redirect" }).click();
+      await oauth2.getByLabel("Redirect 1", { exact: true }).fill("myapp://callback");
+      await oauth2.getByRole("button", { name: "Save redirects" }).click();
+      await oauth2.getByText("Redirect URI must be an absolute https URL").waitFor();
+
+      const stored = await storedApplication(id);
+      expect(stored?.name).toBe("Fields App");
+      expect(stored?.terms_of_service_url).toBeNull();
+      expect(stored?.redirect_uris).toEqual([]);
+      expect(stored?.version).toBe(1);
+      await context.close();
+    },
+    { timeout: 60_000 },
+  );
+
+  test(
     "reset secret and delete ask for the password; a wrong one changes nothing and says so",
     async () => {
       const context = await newContext();
