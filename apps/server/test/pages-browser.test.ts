@@ -362,9 +362,11 @@ describe("unknown paths and the favicon", () => {
 
 describe("home", () => {
   test("signed in: Applications, Authorized apps and Sign out; signed out: sign in or sign up", async () => {
-    const context = await signedInContext("bob");
+    const context = await signedInContext("bob", NARROW);
     const page = await context.newPage();
     await page.goto(`${issuer}/`);
+    await expectFitsNarrowScreen(page);
+    await page.screenshot({ path: `${artifacts}home-signed-in-375.png`, fullPage: true });
     expect(await page.getByRole("link", { name: "Applications", exact: true }).getAttribute("href")).toBe(
       "/developers/applications",
     );
