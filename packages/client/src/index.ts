@@ -1,6 +1,6 @@
 // Types only: the client bundle never contains server code.
 import type { AppRouter } from "@fluxer/server/src/trpc/router.ts";
-import { createTRPCClient, httpLink } from "@trpc/client";
+import { createTRPCClient, httpLink, type TRPCClient } from "@trpc/client";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 
 export type { AppRouter };
@@ -15,7 +15,8 @@ export interface ClientOptions {
   fetch?: typeof fetch;
 }
 
-export function createClient(options: ClientOptions) {
+/** The typed tRPC client of `/trpc`; a wrong input type is a compile error. */
+export function createClient(options: ClientOptions): TRPCClient<AppRouter> {
   const base = options.url.replace(/\/+$/, "");
   return createTRPCClient<AppRouter>({
     links: [
@@ -31,4 +32,4 @@ export function createClient(options: ClientOptions) {
   });
 }
 
-export type FluxerClient = ReturnType<typeof createClient>;
+export type FluxerClient = TRPCClient<AppRouter>;
