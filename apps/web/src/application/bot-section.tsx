@@ -1,9 +1,8 @@
 import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { useTRPC } from "../trpc.ts";
-import { CopyField } from "../ui/copy-field.tsx";
 import { Section } from "../ui/section.tsx";
-import { SudoForm } from "../ui/sudo-form.tsx";
+import { ResetCredential } from "./reset-credential.tsx";
 import { SaveStatus } from "./save-status.tsx";
 import { type Application, useApplicationRefresh, useApplicationUpdate } from "./use-application-update.ts";
 
@@ -49,37 +48,18 @@ function BotSettings({ application, onReload }: { application: Application; onRe
 function ResetBotToken({ application }: { application: Application }) {
   const trpc = useTRPC();
   const refresh = useApplicationRefresh();
-  const [open, setOpen] = useState(false);
-  const reset = useMutation(
-    trpc.applications.resetBotToken.mutationOptions({
-      onSuccess: (updated) => {
-        refresh(updated);
-        setOpen(false);
-      },
-    }),
-  );
+  const reset = useMutation(trpc.applications.resetBotToken.mutationOptions({ onSuccess: refresh }));
   return (
-    <div className="subsection">
-      <h3>Token</h3>
-      {reset.data ? <CopyField label="Bot token" value={reset.data.bot_token} onceOnly /> : null}
-      {open ? (
-        <SudoForm
-          confirmLabel="Confirm"
-          danger
-          pending={reset.isPending}
-          error={reset.error}
-          onConfirm={(password) => reset.mutate({ id: application.id, password })}
-          onCancel={() => setOpen(false)}
-        />
-      ) : (
-        <>
-          <p className="hint">Resetting makes the current bot token stop working at once.</p>
-          <button type="button" className="secondary" onClick={() => setOpen(true)}>
-            Reset token
-          </button>
-        </>
-      )}
-    </div>
+    <ResetCredential
+      title="Token"
+      credentialLabel="Bot token"
+      resetLabel="Reset token"
+      hint="Resetting makes the current bot token stop working at once."
+      value={reset.data?.bot_token}
+      pending={reset.isPending}
+      error={reset.error}
+      onReset={(password, done) => reset.mutate({ id: application.id, password }, { onSuccess: done })}
+    />
   );
 }
 

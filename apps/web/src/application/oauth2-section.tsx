@@ -2,9 +2,8 @@ import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, useRef, useState } from "react";
 import { fieldErrorsOf } from "../errors.ts";
 import { useTRPC } from "../trpc.ts";
-import { CopyField } from "../ui/copy-field.tsx";
 import { Section } from "../ui/section.tsx";
-import { SudoForm } from "../ui/sudo-form.tsx";
+import { ResetCredential } from "./reset-credential.tsx";
 import { SaveStatus } from "./save-status.tsx";
 import { type Application, useApplicationRefresh, useApplicationUpdate } from "./use-application-update.ts";
 
@@ -96,37 +95,18 @@ function Redirects({ application, onReload }: { application: Application; onRelo
 function ResetSecret({ application }: { application: Application }) {
   const trpc = useTRPC();
   const refresh = useApplicationRefresh();
-  const [open, setOpen] = useState(false);
-  const reset = useMutation(
-    trpc.applications.resetSecret.mutationOptions({
-      onSuccess: (updated) => {
-        refresh(updated);
-        setOpen(false);
-      },
-    }),
-  );
+  const reset = useMutation(trpc.applications.resetSecret.mutationOptions({ onSuccess: refresh }));
   return (
-    <div className="subsection">
-      <h3>Client secret</h3>
-      {reset.data ? <CopyField label="Client secret" value={reset.data.client_secret} onceOnly /> : null}
-      {open ? (
-        <SudoForm
-          confirmLabel="Confirm"
-          danger
-          pending={reset.isPending}
-          error={reset.error}
-          onConfirm={(password) => reset.mutate({ id: application.id, password })}
-          onCancel={() => setOpen(false)}
-        />
-      ) : (
-        <>
-          <p className="hint">Resetting makes the current secret stop working at once.</p>
-          <button type="button" className="secondary" onClick={() => setOpen(true)}>
-            Reset secret
-          </button>
-        </>
-      )}
-    </div>
+    <ResetCredential
+      title="Client secret"
+      credentialLabel="Client secret"
+      resetLabel="Reset secret"
+      hint="Resetting makes the current secret stop working at once."
+      value={reset.data?.client_secret}
+      pending={reset.isPending}
+      error={reset.error}
+      onReset={(password, done) => reset.mutate({ id: application.id, password }, { onSuccess: done })}
+    />
   );
 }
 
