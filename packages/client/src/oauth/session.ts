@@ -99,7 +99,7 @@ export function createSession(
 export function webStorage(
   storage: { getItem(key: string): string | null; setItem(key: string, value: string): void },
   key: string,
-): TokenStorage {
+): TokenStorage & { get(): TokenSet | null; set(tokens: TokenSet): void } {
   return {
     get() {
       const text = storage.getItem(key);
