@@ -39,6 +39,11 @@ let nextCode = 0;
 let nextToken = 0;
 
 const steps: Record<string, Step> = {
+  floor_insert: () => fetch(`${spec.url}/insert`, { method: "POST" }),
+  floor_select: () =>
+    fetch(`${spec.url}/select`, {
+      headers: { authorization: `Bearer ${spec.accessTokens[nextToken++ % spec.accessTokens.length]}` },
+    }),
   client_credentials: () =>
     fetch(`${spec.url}/v1/oauth2/token`, {
       method: "POST",

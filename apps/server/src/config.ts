@@ -59,6 +59,7 @@ const schema = z.object({
   MAX_APPLICATIONS: integer(1, 100_000).default(25),
   TRUST_PROXY: booleanFlag.default(false),
   RATE_LIMITS: booleanFlag.default(true),
+  RATE_LIMIT_MULTIPLIER: integer(1, 1_000_000).default(1),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   CORS_ORIGINS: corsOrigins.optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
@@ -80,6 +81,8 @@ export interface Config {
   readonly maxApplications: number;
   readonly trustProxy: boolean;
   readonly rateLimits: boolean;
+  /** Every bucket's limit × this (load tests that count like production but must not be refused). */
+  readonly rateLimitMultiplier: number;
   readonly redisUrl: string | null;
   /** Origins allowed to call `/trpc` cross-origin (SPEC §15); empty: no CORS at all. */
   readonly corsOrigins: readonly string[];
@@ -117,6 +120,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxApplications: value.MAX_APPLICATIONS,
     trustProxy: value.TRUST_PROXY,
     rateLimits: value.RATE_LIMITS,
+    rateLimitMultiplier: value.RATE_LIMIT_MULTIPLIER,
     redisUrl: value.REDIS_URL ?? null,
     corsOrigins: Object.freeze(value.CORS_ORIGINS ?? []),
     logLevel: value.LOG_LEVEL,

@@ -36,7 +36,7 @@ export function createRateLimiter(
 /** What the rate-limit helpers need; `rateLimiter`/`rateLimits` may be added to Deps to override. */
 export interface RateLimitDeps {
   db: Db;
-  config: Pick<Config, "rateLimits" | "redisUrl" | "databaseUrl">;
+  config: Pick<Config, "rateLimits" | "rateLimitMultiplier" | "redisUrl" | "databaseUrl">;
   clock: Clock;
   rateLimiter?: RateLimiter;
   rateLimits?: RateLimitConfig;
@@ -65,5 +65,6 @@ export function rateLimiterFor(deps: RateLimitDeps): RateLimiter {
 /** Counts one request against a named bucket with its configured limit. */
 export function hitBucket(deps: RateLimitDeps, bucket: BucketName, key: string): Promise<RateLimitResult> {
   const { limit, windowSeconds } = (deps.rateLimits ?? DEFAULT_RATE_LIMITS)[bucket];
-  return rateLimiterFor(deps).hit(bucket, key, limit, windowSeconds, deps.clock.now());
+  const scaled = limit * deps.config.rateLimitMultiplier;
+  return rateLimiterFor(deps).hit(bucket, key, scaled, windowSeconds, deps.clock.now());
 }
