@@ -200,7 +200,7 @@ describe("a consumer in an empty project outside the repository", () => {
           /\/consumer\/(consumer\.ts|node_modules\/(@fluxer\/client\/dist|@trpc\/(client|server))\/)/,
         );
     }
-  });
+  }, 120_000);
 
   test("a wrong procedure input makes tsc fail, in both module modes", () => {
     for (const config of ["tsconfig.wrong-nodenext.json", "tsconfig.wrong-bundler.json"]) {
@@ -210,7 +210,7 @@ describe("a consumer in an empty project outside the repository", () => {
         "wrong-input.ts(5,46): error TS2322: Type 'number' is not assignable to type 'string'.",
       );
     }
-  });
+  }, 120_000);
 
   test("runs on Node and on Bun against a live server: register, log in, create an application, list it", async () => {
     const nodeMajor = Number(runOk(["node", "--version"], project).trim().replace(/^v/, "").split(".")[0]);
@@ -254,5 +254,5 @@ describe("a consumer in an empty project outside the repository", () => {
     } finally {
       await server.stop();
     }
-  });
+  }, 120_000);
 });
