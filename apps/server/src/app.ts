@@ -10,6 +10,7 @@ import { iconRoutes } from "./http/icons.ts";
 import { metadataRoutes } from "./http/metadata.ts";
 import { pagesRoutes } from "./http/pages.ts";
 import { retryLaterResponse } from "./http/rate-limit.ts";
+import { requestMetrics } from "./http/request-metrics.ts";
 import { resourceRoutes } from "./http/resources.ts";
 import { apiErrorResponse, SECURITY_HEADERS } from "./http/responses.ts";
 import { tokenRoutes } from "./http/token.ts";
@@ -66,6 +67,7 @@ export function createApp(deps: Deps) {
       set.status = response.status; // so the access log sees the real status
       return response;
     })
+    .use(requestMetrics(deps.metrics))
     .use(healthRoutes(deps))
     .use(trpcRoutes(deps))
     .use(metadataRoutes(deps))

@@ -47,6 +47,7 @@ const corsOrigins = z.string().transform((value, ctx) => {
 
 const schema = z.object({
   PORT: integer(0, 65535).default(8080),
+  METRICS_PORT: integer(0, 65535).optional(),
   ISSUER: issuer.optional(),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   DATA_DIR: z.string().min(1).default("./data"),
@@ -68,6 +69,8 @@ const schema = z.object({
 
 export interface Config {
   readonly port: number;
+  /** `GET /metrics` on its own port, bound like the server (null: no metrics endpoint at all). */
+  readonly metricsPort: number | null;
   /** Issuer URL without a trailing slash; every endpoint URL is derived from it. */
   readonly issuer: string;
   readonly databaseUrl: string | null;
@@ -108,6 +111,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const value = parsed.data;
   return Object.freeze({
     port: value.PORT,
+    metricsPort: value.METRICS_PORT ?? null,
     issuer: (value.ISSUER ?? `http://localhost:${value.PORT}`).replace(/\/+$/, ""),
     databaseUrl: value.DATABASE_URL ?? null,
     dataDir: value.DATA_DIR,

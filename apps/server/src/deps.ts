@@ -2,6 +2,7 @@ import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import type { Db } from "./db/database.ts";
 import type { Logger } from "./logger.ts";
+import type { Metrics } from "./metrics.ts";
 import type { SnowflakeGenerator } from "./snowflake.ts";
 
 /** Everything a request needs, passed explicitly (tests build their own). */
@@ -11,4 +12,6 @@ export interface Deps {
   clock: Clock;
   nextId: SnowflakeGenerator;
   log: Logger;
+  /** Prometheus instruments; served only when METRICS_PORT is set. */
+  metrics: Metrics;
 }

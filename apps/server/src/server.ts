@@ -5,7 +5,9 @@ import { type DatabaseHandle, openDatabase } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import type { Deps } from "./deps.ts";
 import { startCleanupTimer } from "./domain/cleanup.ts";
+import { serveMetrics } from "./http/metrics-endpoint.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
 import { createSnowflakeGenerator } from "./snowflake.ts";
 
 /** Expired codes, sessions and dead families are removed in small batches every 10 minutes. */
@@ -17,6 +19,8 @@ const DRAIN_TIMEOUT_MS = 10_000;
 export interface RunningServer {
   url: string;
   port: number;
+  /** `http://host:port/metrics`, or null when METRICS_PORT is unset. */
+  metricsUrl: string | null;
   deps: Deps;
   /** Drains and closes; logs "draining" and "stopped" (with `reason`, e.g. the signal, if given). */
   stop(options?: { reason?: string }): Promise<void>;
@@ -25,9 +29,17 @@ export interface RunningServer {
 /** config → database (migrated) → app.listen(); used by index.ts and by tests that need a real socket. */
 export async function startServer(
   config: Config,
-  options: { database?: DatabaseHandle; clock?: Clock; log?: Logger; cleanupIntervalMs?: number } = {},
+  options: {
+    database?: DatabaseHandle;
+    clock?: Clock;
+    log?: Logger;
+    cleanupIntervalMs?: number;
+    /** The instruments a given `database` reports to (its observer); fresh ones otherwise. */
+    metrics?: Metrics;
+  } = {},
 ): Promise<RunningServer> {
-  const database = options.database ?? openDatabase(config);
+  const metrics = options.metrics ?? createMetrics();
+  const database = options.database ?? openDatabase(config, { observer: metrics.database });
   await migrateToLatest(database.db);
   const deps: Deps = {
     db: database.db,
@@ -35,13 +47,20 @@ export async function startServer(
     clock: options.clock ?? systemClock,
     nextId: createSnowflakeGenerator(config.workerId),
     log: options.log ?? createLogger(config.logLevel),
+    metrics,
   };
   const app = createApp(deps).listen({ port: config.port, hostname: "0.0.0.0" });
+  // Bound like the server itself (HOST).
+  const metricsServer =
+    config.metricsPort === null
+      ? null
+      : serveMetrics(metrics, { port: config.metricsPort, hostname: app.server?.hostname });
   const stopCleanup = startCleanupTimer(deps, options.cleanupIntervalMs ?? CLEANUP_INTERVAL_MS);
   const port = app.server?.port ?? config.port;
   return {
     url: `http://localhost:${port}`,
     port,
+    metricsUrl: metricsServer ? `http://localhost:${metricsServer.port}/metrics` : null,
     deps,
     stop: async ({ reason }: { reason?: string } = {}) => {
       // Drain: stop accepting, let requests in flight finish (a token response cut off after its
@@ -63,6 +82,7 @@ export async function startServer(
       // Elysia writes each access-log line in a setImmediate after the response: let the lines of
       // the requests that just drained out come before "stopped" (and before the process exits).
       await new Promise((resolve) => setImmediate(resolve));
+      await metricsServer?.stop(true);
       await stopCleanup();
       if (!options.database) await database.close();
       deps.log.info("stopped", {

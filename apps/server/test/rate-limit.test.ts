@@ -11,6 +11,7 @@ import {
   retryLaterResponse,
 } from "../src/http/rate-limit.ts";
 import { createLogger } from "../src/logger.ts";
+import { createMetrics } from "../src/metrics.ts";
 import { DEFAULT_RATE_LIMITS, rateLimitConfig } from "../src/rate-limit/buckets.ts";
 import { createDatabaseRateLimiter } from "../src/rate-limit/database-store.ts";
 import { ipKey } from "../src/rate-limit/keys.ts";
@@ -350,6 +351,7 @@ describe("tRPC middleware", () => {
     clock: createManualClock(START),
     nextId: createSnowflakeGenerator(0),
     log: createLogger("silent"),
+    metrics: createMetrics(),
   };
   const limiter = createMemoryRateLimiter();
   const ctx: Context = {

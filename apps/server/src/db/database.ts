@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
-import { Kysely, type LogConfig, PGliteDialect } from "kysely";
+import { type Dialect, type Driver, Kysely, type LogConfig, type LogEvent, PGliteDialect } from "kysely";
 import { PostgresJSDialect } from "kysely-postgres-js";
 import postgres from "postgres";
 import { lockDataDir } from "./data-dir-lock.ts";
@@ -16,14 +16,69 @@ export interface DatabaseHandle {
 
 const INT8_OID = 20;
 
+/** Sees every statement (Kysely's query log) and every connection taken from and given back to the pool. */
+export interface DatabaseObserver {
+  query(event: LogEvent): void;
+  poolSize(size: number): void;
+  connectionAcquired(): void;
+  connectionReleased(): void;
+}
+
+/** Kysely's log option: the caller's own log (tests count statements with it) and the observer's. */
+function logOption(options: { log?: LogConfig; observer?: DatabaseObserver }): LogConfig | undefined {
+  const { log, observer } = options;
+  if (!observer) return log;
+  return (event) => {
+    observer.query(event);
+    if (typeof log === "function") return log(event);
+  };
+}
+
+/** The dialect with its driver's acquire and release reported to the observer. */
+function observedDialect(dialect: Dialect, observer: DatabaseObserver | undefined): Dialect {
+  if (!observer) return dialect;
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createDriver: (): Driver => {
+      const driver = dialect.createDriver();
+      return new Proxy(driver, {
+        get(target, property) {
+          if (property === "acquireConnection")
+            return async (...args: Parameters<Driver["acquireConnection"]>) => {
+              const connection = await target.acquireConnection(...args);
+              observer.connectionAcquired();
+              return connection;
+            };
+          if (property === "releaseConnection")
+            return async (...args: Parameters<Driver["releaseConnection"]>) => {
+              observer.connectionReleased();
+              return target.releaseConnection(...args);
+            };
+          const value = Reflect.get(target, property, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+    },
+  };
+}
+
 /** Both drivers hand int8 (snowflakes) back as decimal strings, never as JS numbers or bigints. */
 export function createPGlite(dataDir?: string, options: { loadDataDir?: Blob } = {}): PGlite {
   // Options-only form: PGlite ignores loadDataDir when the first argument is a (missing) path.
   return new PGlite({ dataDir, parsers: { [INT8_OID]: (value: string) => value }, ...options });
 }
 
-export function pgliteDatabase(pglite: PGlite, options: { log?: LogConfig } = {}): DatabaseHandle {
-  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), log: options.log });
+export function pgliteDatabase(
+  pglite: PGlite,
+  options: { log?: LogConfig; observer?: DatabaseObserver } = {},
+): DatabaseHandle {
+  options.observer?.poolSize(1);
+  const db = new Kysely<Database>({
+    dialect: observedDialect(new PGliteDialect({ pglite }), options.observer),
+    log: logOption(options),
+  });
   return { db, kind: "pglite", close: () => db.destroy() };
 }
 
@@ -33,24 +88,33 @@ export interface PostgresOptions {
   searchPath?: string;
   /** Kysely's query log (tests count database round trips with it); off by default. */
   log?: LogConfig;
+  observer?: DatabaseObserver;
 }
 
 export function postgresDatabase(url: string, options: PostgresOptions = {}): DatabaseHandle {
+  const max = options.max ?? 20;
+  options.observer?.poolSize(max);
   const sql = postgres(url, {
-    max: options.max ?? 20,
+    max,
     onnotice: () => {},
     connection: options.searchPath ? { search_path: options.searchPath } : {},
   });
-  const db = new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: sql }), log: options.log });
+  const db = new Kysely<Database>({
+    dialect: observedDialect(new PostgresJSDialect({ postgres: sql }), options.observer),
+    log: logOption(options),
+  });
   return { db, kind: "postgres", close: () => db.destroy() };
 }
 
 /** PostgreSQL when a URL is configured, otherwise the embedded PGlite on disk under dataDir (locked). */
-export function openDatabase(config: { databaseUrl: string | null; dataDir: string }): DatabaseHandle {
-  if (config.databaseUrl) return postgresDatabase(config.databaseUrl);
+export function openDatabase(
+  config: { databaseUrl: string | null; dataDir: string },
+  options: { observer?: DatabaseObserver } = {},
+): DatabaseHandle {
+  if (config.databaseUrl) return postgresDatabase(config.databaseUrl, options);
   mkdirSync(config.dataDir, { recursive: true });
   const unlock = lockDataDir(config.dataDir);
-  const handle = pgliteDatabase(createPGlite(config.dataDir));
+  const handle = pgliteDatabase(createPGlite(config.dataDir), options);
   return {
     ...handle,
     close: async () => {

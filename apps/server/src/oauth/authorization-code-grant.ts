@@ -21,7 +21,7 @@ import { createTokenFamily, type IssuedTokens, revokeTokenFamiliesWhere } from "
 import { requireCurrentClient } from "./client.ts";
 import { invalidGrant, invalidRequest } from "./errors.ts";
 import { computeS256Challenge, isValidCodeVerifier, verifyCodeVerifier } from "./pkce.ts";
-import type { GrantOutcome, Params } from "./token.ts";
+import { countDetection, type GrantOutcome, type Params } from "./token.ts";
 
 export async function exchangeAuthorizationCode(
   deps: Deps,
@@ -112,7 +112,11 @@ async function exchangeSlowly(
         familyId: families[0] ?? null,
         data: { revoked_families: families },
       });
-      return { ok: false, description: "Authorization code already used" };
+      return {
+        ok: false,
+        description: "Authorization code already used",
+        detected: { kind: "code_replay", revokedFamilies: families.length },
+      };
     }
 
     // Any failure below throws: the transaction rolls back and the code stays unconsumed.
@@ -143,6 +147,7 @@ async function exchangeSlowly(
     return { ok: true, tokens };
   });
 
+  countDetection(deps, outcome);
   if (!outcome.ok) throw invalidGrant(outcome.description);
   return outcome.tokens;
 }

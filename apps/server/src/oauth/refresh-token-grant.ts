@@ -30,7 +30,7 @@ import {
 import { requireCurrentClient } from "./client.ts";
 import { invalidGrant, invalidRequest, invalidScope } from "./errors.ts";
 import { isSubset, parseRequestedScope } from "./scope.ts";
-import type { GrantOutcome, Params } from "./token.ts";
+import { countDetection, type GrantOutcome, type Params } from "./token.ts";
 
 export async function rotateRefreshToken(
   deps: Deps,
@@ -61,7 +61,10 @@ export async function rotateRefreshToken(
     },
   );
   if (rotated === "revoked") throw invalidGrant("Refresh token revoked");
-  if (rotated) return rotated;
+  if (rotated) {
+    deps.metrics.refreshRotations.inc();
+    return rotated;
+  }
   await requireCurrentClient(deps, client);
   return rotateSlowly(deps, client, { tokenHash, requestedScope, successor, now });
 }
@@ -162,6 +165,7 @@ async function rotateSlowly(
           throw invalidScope("Requested scope exceeds the original grant");
         return {
           ok: true,
+          graceRetry: true,
           tokens: {
             accessToken: successor.accessToken,
             refreshToken: successor.refreshToken,
@@ -173,7 +177,11 @@ async function rotateSlowly(
     }
 
     // Reuse of a rotated token: assume theft, revoke the whole family and keep that revocation.
-    await revokeTokenFamily(trx, existing.family_id, { reason: "refresh_reuse", now, nextId: deps.nextId });
+    const revoked = await revokeTokenFamily(trx, existing.family_id, {
+      reason: "refresh_reuse",
+      now,
+      nextId: deps.nextId,
+    });
     await recordAuditEvent(trx, {
       id: deps.nextId(),
       type: "refresh_token.reuse_detected",
@@ -187,9 +195,15 @@ async function rotateSlowly(
         used_at: usedAt?.toISOString() ?? null,
       },
     });
-    return { ok: false, description: "Refresh token already used" };
+    return {
+      ok: false,
+      description: "Refresh token already used",
+      detected: { kind: "refresh_reuse", revokedFamilies: revoked ? 1 : 0 },
+    };
   });
 
+  countDetection(deps, outcome);
   if (!outcome.ok) throw invalidGrant(outcome.description);
+  if (!outcome.graceRetry) deps.metrics.refreshRotations.inc();
   return outcome.tokens;
 }

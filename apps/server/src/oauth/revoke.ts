@@ -11,6 +11,7 @@ import { hashToken, hasTokenShape } from "../crypto.ts";
 import type { Deps } from "../deps.ts";
 import type { AuthenticatedClient } from "../domain/client-authentication.ts";
 import { revokeTokenFamilyOfToken } from "../domain/token-families.ts";
+import { countRevocations } from "../metrics.ts";
 import { requireCurrentClient } from "./client.ts";
 import { invalidRequest } from "./errors.ts";
 import type { Params } from "./token.ts";
@@ -22,5 +23,8 @@ export async function revokeToken(deps: Deps, client: AuthenticatedClient, param
   if (!hasTokenShape(token)) return;
   const revocation = { reason: "client_revocation", now: deps.clock.now(), nextId: deps.nextId } as const;
   const target = { applicationId: client.id, tokenHash: hashToken(token) };
-  await deps.db.transaction().execute((trx) => revokeTokenFamilyOfToken(trx, target, revocation));
+  const revoked = await deps.db
+    .transaction()
+    .execute((trx) => revokeTokenFamilyOfToken(trx, target, revocation));
+  countRevocations(deps.metrics, "client_revocation", revoked ? 1 : 0);
 }

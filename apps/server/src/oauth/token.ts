@@ -1,6 +1,7 @@
 import type { Deps } from "../deps.ts";
 import type { AuthenticatedClient } from "../domain/client-authentication.ts";
 import type { IssuedTokens } from "../domain/token-families.ts";
+import { countRevocations } from "../metrics.ts";
 import { exchangeAuthorizationCode } from "./authorization-code-grant.ts";
 import { issueClientCredentials } from "./client-credentials-grant.ts";
 import { invalidRequest, unsupportedGrantType } from "./errors.ts";
@@ -14,8 +15,23 @@ export type Params = ReadonlyMap<string, string>;
 /**
  * What a grant's transaction decides: tokens, or why the grant is invalid. The failure is returned,
  * not thrown, so a revocation made on the way commits; the caller throws invalid_grant afterwards.
+ * `graceRetry` and `detected` say what happened, for the metrics once it has committed.
  */
-export type GrantOutcome = { ok: true; tokens: IssuedTokens } | { ok: false; description: string };
+export type GrantOutcome =
+  | { ok: true; tokens: IssuedTokens; graceRetry?: true }
+  | {
+      ok: false;
+      description: string;
+      detected?: { kind: "refresh_reuse" | "code_replay"; revokedFamilies: number };
+    };
+
+/** Counts a reuse or replay (and the families it revoked) once its transaction has committed. */
+export function countDetection(deps: Deps, outcome: GrantOutcome): void {
+  if (outcome.ok || !outcome.detected) return;
+  const { kind, revokedFamilies } = outcome.detected;
+  (kind === "refresh_reuse" ? deps.metrics.refreshReuseDetected : deps.metrics.codeReplays).inc();
+  countRevocations(deps.metrics, kind, revokedFamilies);
+}
 
 export interface TokenResponse {
   access_token: string;
@@ -36,6 +52,12 @@ function toTokenResponse(tokens: IssuedTokens, now: Date): TokenResponse {
   return response;
 }
 
+const grants = {
+  authorization_code: exchangeAuthorizationCode,
+  refresh_token: rotateRefreshToken,
+  client_credentials: issueClientCredentials,
+} as const;
+
 /** POST /v1/oauth2/token after client authentication: dispatch on grant_type (RFC 6749 §4, §6). */
 export async function handleTokenRequest(
   deps: Deps,
@@ -46,12 +68,7 @@ export async function handleTokenRequest(
   if (grantType === undefined) throw invalidRequest("Missing grant_type");
   if (!isGrantType(grantType)) throw unsupportedGrantType("Unsupported grant_type");
   const now = deps.clock.now();
-  switch (grantType) {
-    case "authorization_code":
-      return toTokenResponse(await exchangeAuthorizationCode(deps, client, params), now);
-    case "refresh_token":
-      return toTokenResponse(await rotateRefreshToken(deps, client, params), now);
-    case "client_credentials":
-      return toTokenResponse(await issueClientCredentials(deps, client, params), now);
-  }
+  const tokens = await grants[grantType](deps, client, params);
+  deps.metrics.tokensIssued.inc({ grant_type: grantType });
+  return toTokenResponse(tokens, now);
 }

@@ -2,6 +2,7 @@ import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/database.ts";
 import type { Logger } from "../logger.ts";
+import type { Metrics } from "../metrics.ts";
 import { type BucketName, DEFAULT_RATE_LIMITS, type RateLimitConfig } from "./buckets.ts";
 import { createDatabaseRateLimiter } from "./database-store.ts";
 import { disabledRateLimiter, type RateLimiter, type RateLimitResult } from "./limiter.ts";
@@ -41,6 +42,8 @@ export interface RateLimitDeps {
   rateLimiter?: RateLimiter;
   rateLimits?: RateLimitConfig;
   log?: Logger;
+  /** Refusals are counted per bucket when present (Deps always has it). */
+  metrics?: Metrics;
 }
 
 // One limiter per (database handle, config), i.e. per app instance, so routes need no extra
@@ -63,8 +66,14 @@ export function rateLimiterFor(deps: RateLimitDeps): RateLimiter {
 }
 
 /** Counts one request against a named bucket with its configured limit. */
-export function hitBucket(deps: RateLimitDeps, bucket: BucketName, key: string): Promise<RateLimitResult> {
+export async function hitBucket(
+  deps: RateLimitDeps,
+  bucket: BucketName,
+  key: string,
+): Promise<RateLimitResult> {
   const { limit, windowSeconds } = (deps.rateLimits ?? DEFAULT_RATE_LIMITS)[bucket];
   const scaled = limit * deps.config.rateLimitMultiplier;
-  return rateLimiterFor(deps).hit(bucket, key, scaled, windowSeconds, deps.clock.now());
+  const result = await rateLimiterFor(deps).hit(bucket, key, scaled, windowSeconds, deps.clock.now());
+  if (!result.allowed) deps.metrics?.rateLimited.inc({ bucket });
+  return result;
 }

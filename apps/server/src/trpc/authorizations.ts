@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { listAuthorizedApplications, revokeAuthorization } from "../domain/authorizations.ts";
+import { countRevocations } from "../metrics.ts";
 import { isSnowflake } from "../snowflake.ts";
 import { byIp, rateLimited } from "./rate-limit.ts";
 import { protectedProcedure, router } from "./trpc.ts";
@@ -17,12 +18,13 @@ export const authorizationsRouter = router({
     .use(rateLimited("oauth:introspect", byIp))
     .input(z.object({ application_id: applicationId }))
     .mutation(async ({ ctx, input }) => {
-      await revokeAuthorization(ctx.db, {
+      const { revokedFamilies } = await revokeAuthorization(ctx.db, {
         userId: ctx.user.id,
         applicationId: input.application_id,
         now: ctx.clock.now(),
         nextId: ctx.nextId,
       });
+      countRevocations(ctx.metrics, "authorization_revoked", revokedFamilies);
       return { ok: true as const };
     }),
 });

@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import {
   createPGlite,
   type DatabaseHandle,
+  type DatabaseObserver,
   pgliteDatabase,
   postgresDatabase,
 } from "../../src/db/database.ts";
@@ -26,14 +27,20 @@ async function migratedTemplate(): Promise<Blob> {
   return dump;
 }
 
-export async function createTestDatabase(options: { max?: number } = {}): Promise<DatabaseHandle> {
+export async function createTestDatabase(
+  options: { max?: number; observer?: DatabaseObserver } = {},
+): Promise<DatabaseHandle> {
   const url = process.env.DATABASE_URL;
   if (url) {
     const schema = `test_${crypto.randomUUID().replaceAll("-", "")}`;
     const admin = postgresDatabase(url, { max: 1 });
     await sql`create schema ${sql.id(schema)}`.execute(admin.db);
     await admin.close();
-    const handle = postgresDatabase(url, { searchPath: schema, max: options.max ?? 10 });
+    const handle = postgresDatabase(url, {
+      searchPath: schema,
+      max: options.max ?? 10,
+      observer: options.observer,
+    });
     await migrateToLatest(handle.db, { schema });
     return {
       ...handle,
@@ -44,5 +51,7 @@ export async function createTestDatabase(options: { max?: number } = {}): Promis
     };
   }
   template ??= migratedTemplate();
-  return pgliteDatabase(createPGlite(undefined, { loadDataDir: await template }));
+  return pgliteDatabase(createPGlite(undefined, { loadDataDir: await template }), {
+    observer: options.observer,
+  });
 }

@@ -3,6 +3,7 @@ import { type Clock, createManualClock } from "../../src/clock.ts";
 import { type Config, loadConfig } from "../../src/config.ts";
 import type { DatabaseHandle } from "../../src/db/database.ts";
 import type { Deps } from "../../src/deps.ts";
+import { createMetrics } from "../../src/metrics.ts";
 import { startServer } from "../../src/server.ts";
 import { createSnowflakeGenerator } from "../../src/snowflake.ts";
 import type { Context } from "../../src/trpc/context.ts";
@@ -54,6 +55,7 @@ export function createTestAppOn(database: DatabaseHandle, env: Record<string, st
     clock,
     nextId: createSnowflakeGenerator(config.workerId),
     log: createTestLogger(),
+    metrics: createMetrics(),
   };
   const app = createApp(deps);
   return {
