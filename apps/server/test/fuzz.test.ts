@@ -200,9 +200,13 @@ describe("fuzzing", () => {
         fc.asyncProperty(authorization, async (auth) => {
           if (auth === `Bearer ${live.access_token}`) return; // the one valid credential
           const response = await send(path, { headers: headersOf("", auth) });
-          expect(response.status).toBe(401);
           const json = (await response.json()) as { code: string };
-          expect(["UNAUTHORIZED", "INVALID_TOKEN"]).toContain(json.code);
+          // A header that says Bearer but is not `Bearer <token>` is malformed (RFC 6750 §3.1): 400.
+          const header = auth ?? "";
+          const malformed =
+            /^bearer(\s|$)/i.test(header) && !/^bearer +[A-Za-z0-9\-._~+/]+=* *$/i.test(header);
+          expect(response.status).toBe(malformed ? 400 : 401);
+          expect(malformed ? ["INVALID_REQUEST"] : ["UNAUTHORIZED", "INVALID_TOKEN"]).toContain(json.code);
           expect(response.headers.get("www-authenticate")).toBeTruthy();
         }),
         { numRuns: Math.ceil(RUNS / 3) },

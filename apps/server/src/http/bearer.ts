@@ -10,11 +10,22 @@ export type BearerResult =
   | { ok: true; token: AccessToken; user: UserRow }
   | { ok: false; response: Response };
 
-/** The token of `Authorization: Bearer <token>` (RFC 6750 §2.1); null when absent or another scheme. */
-export function bearerTokenFrom(request: Request): string | null {
+/**
+ * The token of `Authorization: Bearer <token>` (RFC 6750 §2.1): null when there is no such header or it
+ * names another scheme, "malformed" when it says Bearer but is not `Bearer <one b64token>`.
+ */
+export function bearerTokenFrom(request: Request): string | null | "malformed" {
   const header = request.headers.get("authorization");
-  const match = header ? /^bearer +(\S+) *$/i.exec(header) : null;
-  return match?.[1] ?? null;
+  if (header === null || !/^bearer(\s|$)/i.test(header)) return null;
+  const match = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
+  return match?.[1] ?? "malformed";
+}
+
+/** RFC 6750 §3.1: a malformed request is 400 invalid_request (REST envelope, SPEC §3). */
+export function malformedBearerResponse(): Response {
+  return apiErrorResponse("INVALID_REQUEST", "Malformed Authorization header: expected Bearer <token>", {
+    headers: { "WWW-Authenticate": `Bearer ${REALM}, error="invalid_request"` },
+  });
 }
 
 function missingTokenResponse(): Response {
@@ -50,6 +61,7 @@ export async function authenticateBearer(
 ): Promise<BearerResult> {
   const presented = bearerTokenFrom(request);
   if (presented === null) return { ok: false, response: missingTokenResponse() };
+  if (presented === "malformed") return { ok: false, response: malformedBearerResponse() };
   const found = await validateAccessToken(deps.db, presented, deps.clock.now());
   if (!found) return { ok: false, response: invalidTokenResponse() };
   if (options.requiredScope !== null && !found.token.scopes.includes(options.requiredScope))

@@ -4,7 +4,7 @@ import type { Deps } from "../deps.ts";
 import { findApplicationWithOwner, toApplication } from "../domain/applications.ts";
 import { validateBotToken } from "../domain/bot-tokens.ts";
 import { findUserById } from "../domain/users.ts";
-import { authenticateBearer, bearerTokenFrom } from "./bearer.ts";
+import { authenticateBearer, bearerTokenFrom, malformedBearerResponse } from "./bearer.ts";
 import { limitByIp } from "./rate-limit.ts";
 import { apiErrorResponse } from "./responses.ts";
 
@@ -51,7 +51,9 @@ export function currentApplicationRoutes(deps: Deps) {
     const header = request.headers.get("authorization");
     if (!header) return apiErrorResponse("UNAUTHORIZED", "Missing bot token", { headers: MISSING_CHALLENGE });
     let application: ApplicationWithOwner | null;
-    if (bearerTokenFrom(request) !== null) {
+    const bearer = bearerTokenFrom(request);
+    if (bearer === "malformed") return malformedBearerResponse();
+    if (bearer !== null) {
       const found = await applicationFromBearer(deps, request);
       if ("response" in found) return found.response;
       application = found.application;

@@ -15,6 +15,20 @@ import { limitByIp } from "./rate-limit.ts";
 const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" } as const;
 const BASIC_CHALLENGE = 'Basic realm="fluxer", charset="UTF-8"';
 
+/** Parameters an error may name: our own words, never the client's (error_description, RFC 6749 §5.2). */
+const KNOWN_PARAMETERS = new Set([
+  "grant_type",
+  "code",
+  "redirect_uri",
+  "code_verifier",
+  "refresh_token",
+  "scope",
+  "client_id",
+  "client_secret",
+  "token",
+  "token_type_hint",
+]);
+
 /**
  * The form body: application/x-www-form-urlencoded only, valid UTF-8, ≤ 1 MiB, each parameter at
  * most once (RFC 6749 §3.2), and a parameter without a value counts as omitted (§3.1).
@@ -34,7 +48,10 @@ async function readOAuthForm(request: Request): Promise<Params> {
   const seen = new Set<string>();
   const params = new Map<string, string>();
   for (const [name, value] of new URLSearchParams(text)) {
-    if (seen.has(name)) throw invalidRequest(`Parameter ${name.slice(0, 40)} is repeated`);
+    if (seen.has(name))
+      throw invalidRequest(
+        KNOWN_PARAMETERS.has(name) ? `Parameter ${name} is repeated` : "A parameter is repeated",
+      );
     // No honest parameter carries NUL, and PostgreSQL text cannot store it: refuse it here.
     if (name.includes("\u0000") || value.includes("\u0000"))
       throw invalidRequest("Parameters must not contain NUL characters");
@@ -101,11 +118,17 @@ function oauthEndpoint(
   };
 }
 
+/** RFC 9110 §15.5.6: the three endpoints take POST only. OPTIONS is left alone (CORS preflights). */
+const OTHER_METHODS = ["GET", "HEAD", "PUT", "PATCH", "DELETE"] as const;
+function methodNotAllowed(): Response {
+  return json(invalidRequest("This endpoint accepts POST only").toJSON(), 405, { Allow: "POST" });
+}
+
 export function tokenRoutes(deps: Deps) {
   const tokenLimit = limitByIp(deps, "oauth:token", { envelope: "oauth" });
   // Revocation and introspection share Fluxer's `oauth:introspect` bucket with the bearer resources.
   const introspectLimit = limitByIp(deps, "oauth:introspect", { envelope: "oauth" });
-  return new Elysia({ name: "token" })
+  const routes = new Elysia({ name: "token" })
     .post(
       "/v1/oauth2/token",
       oauthEndpoint(deps, "token", async (client, params) =>
@@ -128,4 +151,7 @@ export function tokenRoutes(deps: Deps) {
       ),
       { parse: "none", beforeHandle: introspectLimit },
     );
+  for (const path of ["/v1/oauth2/token", "/v1/oauth2/token/revoke", "/v1/oauth2/introspect"])
+    for (const method of OTHER_METHODS) routes.route(method, path, methodNotAllowed, { parse: "none" });
+  return routes;
 }

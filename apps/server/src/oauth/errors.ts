@@ -29,17 +29,28 @@ const STATUS: Record<OAuthErrorCode, number> = {
 };
 
 /**
+ * RFC 6749 §5.2 / §4.1.2.1: error_description is limited to %x20-21 / %x23-5B / %x5D-7E (printable
+ * ASCII without `"` and `\\`). Anything else is replaced, so no description can break a JSON consumer,
+ * a redirect or a WWW-Authenticate header, whatever text a caller built it from.
+ */
+export function toDescriptionCharacters(text: string): string {
+  return text.replace(/[^\x20-\x21\x23-\x5B\x5D-\x7E]/g, "?");
+}
+
+/**
  * One error type for the protocol layer. `redirectable` says whether /authorize may send it to the
  * client's redirect URI: only once client and redirect URI are validated (SPEC §7.1).
  */
 export class OAuthError extends Error {
   readonly status: number;
+  readonly description: string;
   constructor(
     readonly code: OAuthErrorCode,
-    readonly description: string,
+    description: string,
     readonly options: { redirectable?: boolean; status?: number } = {},
   ) {
     super(`${code}: ${description}`);
+    this.description = toDescriptionCharacters(description);
     this.name = "OAuthError";
     this.status = options.status ?? STATUS[code];
   }

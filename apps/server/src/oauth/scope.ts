@@ -22,8 +22,8 @@ export function parseScope(value: string | null | undefined): Scope[] {
   if (!value) return [];
   const parts = value.split(/[ +]+/).filter((part) => part.length > 0);
   const unknown = parts.filter((part) => !isScope(part));
-  if (unknown.length > 0)
-    throw invalidScope(`Unknown scope: ${unknown.slice(0, 3).join(", ").slice(0, 100)}`);
+  // The unknown value is not echoed: error descriptions never carry client input (RFC 6749 §5.2).
+  if (unknown.length > 0) throw invalidScope("Unknown scope");
   return normalizeScopes(parts);
 }
 
