@@ -8,8 +8,9 @@ import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, ConsoleMessage, Locator, Page } from "playwright-core";
 import { hashToken } from "../src/crypto.ts";
-import { validateSessionToken } from "../src/domain/sessions.ts";
+import { createSession, validateSessionToken } from "../src/domain/sessions.ts";
 import { createUser } from "../src/domain/users.ts";
+import { sessionCsrfToken } from "../src/http/csrf.ts";
 import { launchChromium, pickFreePort } from "./support/browser.ts";
 import { insertTestApplication, type TestApplication } from "./support/fixtures.ts";
 import { startTestServer, type TestApp } from "./support/harness.ts";
@@ -238,6 +239,44 @@ describe("consent page", () => {
     await page.screenshot({ path: `${artifacts}consent-375.png`, fullPage: true });
     await context.close();
   }, 60_000);
+
+  test("sign-out follows only a same-origin return_to (no open redirect)", async () => {
+    const bob = await server.deps.db
+      .selectFrom("users")
+      .select("id")
+      .where("username", "=", "bob")
+      .executeTakeFirstOrThrow();
+    const signOut = async (returnTo: string) => {
+      const { token } = await createSession(server.deps.db, {
+        id: server.deps.nextId(),
+        userId: bob.id,
+        now: server.deps.clock.now(),
+        ttlSeconds: 3600,
+      });
+      const res = await fetch(`${issuer}/logout`, {
+        method: "POST",
+        redirect: "manual",
+        headers: {
+          origin: issuer,
+          cookie: `flx_session=${token}`,
+          "content-type": "application/x-www-form-urlencoded",
+        },
+        body: new URLSearchParams({ csrf_token: sessionCsrfToken(token), return_to: returnTo }).toString(),
+      });
+      expect(res.status).toBe(303);
+      expect(await validateSessionToken(server.deps.db, token, server.deps.clock.now())).toBeNull();
+      return res.headers.get("location");
+    };
+    const request = new URL(authorizeUrl());
+    expect(await signOut(request.pathname + request.search)).toBe(request.pathname + request.search);
+    for (const hostile of [
+      "//evil.example/x",
+      "https://evil.example/",
+      "/\\evil.example",
+      "javascript:alert(1)",
+    ])
+      expect(await signOut(hostile)).toBe("/");
+  });
 });
 
 describe("error pages", () => {
