@@ -8,6 +8,7 @@ import { healthRoutes } from "./http/health.ts";
 import { notFoundPage, prefersHtml } from "./http/html.ts";
 import { iconRoutes } from "./http/icons.ts";
 import { metadataRoutes } from "./http/metadata.ts";
+import { openApiRoutes } from "./http/openapi.ts";
 import { pagesRoutes } from "./http/pages.ts";
 import { retryLaterResponse } from "./http/rate-limit.ts";
 import { requestMetrics } from "./http/request-metrics.ts";
@@ -71,6 +72,7 @@ export function createApp(deps: Deps) {
     .use(healthRoutes(deps))
     .use(trpcRoutes(deps))
     .use(metadataRoutes(deps))
+    .use(openApiRoutes(deps))
     .use(authorizeRoutes(deps))
     .use(tokenRoutes(deps))
     .use(resourceRoutes(deps))

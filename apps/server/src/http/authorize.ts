@@ -88,7 +88,7 @@ function pickAuthorizeParams(source: (name: string) => string[]): URLSearchParam
  * optional `approve` (default true; false answers the access_denied redirect). Unknown keys (Fluxer's
  * guild_id, permissions) are ignored.
  */
-const consentBody = z.object({
+export const consentBody = z.object({
   client_id: z.string().max(64).optional(),
   redirect_uri: z.string().max(2048).optional(),
   response_type: z.string().max(64).optional(),
