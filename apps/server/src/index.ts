@@ -1,6 +1,8 @@
 import { ConfigError, loadConfig } from "./config.ts";
 import { DataDirLockedError } from "./db/data-dir-lock.ts";
+import { DatabaseUnavailableError } from "./db/reachability.ts";
 import { startServer } from "./server.ts";
+import { startupBanner } from "./startup-banner.ts";
 
 let config: ReturnType<typeof loadConfig>;
 try {
@@ -14,7 +16,7 @@ try {
 }
 
 const server = await startServer(config).catch((error: unknown) => {
-  if (error instanceof DataDirLockedError) {
+  if (error instanceof DataDirLockedError || error instanceof DatabaseUnavailableError) {
     console.error(error.message);
     process.exit(1);
   }
@@ -29,18 +31,15 @@ server.deps.log.info("server listening", {
   issuer: config.issuer,
   database: config.databaseUrl ? "postgres" : `pglite:${config.dataDir}`,
 });
-if (!config.databaseUrl && Number(count) === 0) {
-  console.log(
-    [
-      "",
-      `Fluxer OAuth2 server on ${config.issuer} (embedded database in ${config.dataDir})`,
-      `  1. Create an account:      ${config.issuer}/register`,
-      "  2. Create an application:  the tRPC API at /trpc (applications.create), see README",
-      `  3. Try the flow:           ${config.issuer}/v1/oauth2/authorize?client_id=<id>&redirect_uri=<uri>&response_type=code&scope=identify`,
-      "",
-    ].join("\n"),
-  );
-}
+console.log(
+  startupBanner({
+    config,
+    hostname: server.hostname,
+    port: server.port,
+    metricsUrl: server.metricsUrl,
+    empty: Number(count) === 0,
+  }),
+);
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -3,6 +3,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { type DatabaseHandle, openDatabase } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrate.ts";
+import { ensureDatabaseReachable } from "./db/reachability.ts";
 import type { Deps } from "./deps.ts";
 import { startCleanupTimer } from "./domain/cleanup.ts";
 import { serveMetrics } from "./http/metrics-endpoint.ts";
@@ -18,6 +19,8 @@ const DRAIN_TIMEOUT_MS = 10_000;
 
 export interface RunningServer {
   url: string;
+  /** The address it is bound to (HOST) and its port. */
+  hostname: string;
   port: number;
   /** `http://host:port/metrics`, or null when METRICS_PORT is unset. */
   metricsUrl: string | null;
@@ -40,6 +43,12 @@ export async function startServer(
 ): Promise<RunningServer> {
   const metrics = options.metrics ?? createMetrics();
   const database = options.database ?? openDatabase(config, { observer: metrics.database });
+  try {
+    await ensureDatabaseReachable(database, config.databaseUrl);
+  } catch (error) {
+    if (!options.database) await database.close();
+    throw error;
+  }
   await migrateToLatest(database.db);
   const deps: Deps = {
     db: database.db,
@@ -59,6 +68,7 @@ export async function startServer(
   const port = app.server?.port ?? config.port;
   return {
     url: `http://localhost:${port}`,
+    hostname: app.server?.hostname ?? "0.0.0.0",
     port,
     metricsUrl: metricsServer ? `http://localhost:${metricsServer.port}/metrics` : null,
     deps,

@@ -23,6 +23,7 @@ export async function migrateToLatest<T>(db: Kysely<T>, options: { schema?: stri
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((result) => result.status === "Error");
   if (error || failed) {
-    throw new Error(`migration ${failed?.migrationName ?? ""} failed: ${String(error)}`, { cause: error });
+    const which = failed ? `migration ${failed.migrationName}` : "migrations";
+    throw new Error(`${which} failed: ${String(error)}`, { cause: error });
   }
 }
