@@ -45,9 +45,13 @@ function errorResponse(code: string | number, error: unknown, request: Request, 
 
 /** Composes the HTTP surface from explicit dependencies; tests call this directly. */
 export function createApp(deps: Deps) {
+  // On an https issuer browsers are told never to use plain http for it again (RFC 6797).
+  const securityHeaders = deps.config.issuer.startsWith("https:")
+    ? { ...SECURITY_HEADERS, "Strict-Transport-Security": "max-age=63072000" }
+    : SECURITY_HEADERS;
   return new Elysia({ serve: { maxRequestBodySize: 4 * 1024 * 1024 } })
     .onRequest(({ request, set }) => {
-      Object.assign(set.headers, SECURITY_HEADERS);
+      Object.assign(set.headers, securityHeaders);
       set.headers["X-Request-Id"] = requestIdOf(request);
       startedAt.set(request, performance.now());
     })

@@ -35,4 +35,37 @@ describe("config", () => {
   test("the issuer loses its trailing slash", () => {
     expect(loadConfig({ ISSUER: "https://auth.example.com/" }).issuer).toBe("https://auth.example.com");
   });
+
+  test("TRUSTED_PROXIES is a CIDR list; the old TRUST_PROXY is refused with a pointer to it", () => {
+    const config = loadConfig({ TRUSTED_PROXIES: "10.0.0.0/8, 2001:db8::/32,127.0.0.1" });
+    expect(config.trustedProxies.map((cidr) => cidr.text)).toEqual([
+      "10.0.0.0/8",
+      "2001:db8::/32",
+      "127.0.0.1",
+    ]);
+    expect(loadConfig({}).trustedProxies).toEqual([]);
+    expect(() => loadConfig({ TRUSTED_PROXIES: "10.0.0.0/33" })).toThrow(/TRUSTED_PROXIES/);
+    expect(() => loadConfig({ TRUST_PROXY: "on" })).toThrow(/TRUST_PROXY: replaced by TRUSTED_PROXIES/);
+  });
+
+  test("SECRET_KEY must be base64url of at least 32 bytes; not together with SECRET_KEY_FILE", () => {
+    expect(() => loadConfig({ SECRET_KEY: "short" })).toThrow(/SECRET_KEY/);
+    expect(() => loadConfig({ SECRET_KEY: `${"a".repeat(42)}+` })).toThrow(/SECRET_KEY/);
+    const key = "a".repeat(43);
+    expect(loadConfig({ SECRET_KEY: key }).secretKey).toBe(key);
+    expect(() => loadConfig({ SECRET_KEY: key, SECRET_KEY_FILE: "/k" })).toThrow(/not both/);
+    expect(loadConfig({ SECRET_KEY_PREVIOUS: `${key}, ${"b".repeat(43)}` }).secretKeyPrevious).toHaveLength(
+      2,
+    );
+    expect(() => loadConfig({ SECRET_KEY_PREVIOUS: "x" })).toThrow(/SECRET_KEY_PREVIOUS/);
+  });
+
+  test("HOST, REUSE_PORT and retention defaults", () => {
+    const config = loadConfig({});
+    expect(config.host).toBe("0.0.0.0");
+    expect(config.reusePort).toBe(false);
+    expect(config.usedRefreshTokenRetentionDays).toBe(30);
+    expect(config.auditRetentionDays).toBe(90);
+    expect(loadConfig({ HOST: "::1", REUSE_PORT: "true" })).toMatchObject({ host: "::1", reusePort: true });
+  });
 });

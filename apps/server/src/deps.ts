@@ -3,6 +3,7 @@ import type { Config } from "./config.ts";
 import type { Db } from "./db/database.ts";
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
+import type { ServerKeys } from "./secret-key.ts";
 import type { SnowflakeGenerator } from "./snowflake.ts";
 
 /** Everything a request needs, passed explicitly (tests build their own). */
@@ -14,4 +15,6 @@ export interface Deps {
   log: Logger;
   /** Prometheus instruments; served only when METRICS_PORT is set. */
   metrics: Metrics;
+  /** Derived from SECRET_KEY once at start (SPEC §16). */
+  keys: ServerKeys;
 }

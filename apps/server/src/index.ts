@@ -1,7 +1,8 @@
 import { ConfigError, loadConfig } from "./config.ts";
 import { DataDirLockedError } from "./db/data-dir-lock.ts";
 import { DatabaseUnavailableError } from "./db/reachability.ts";
-import { startServer } from "./server.ts";
+import { SecretKeyError } from "./secret-key.ts";
+import { AddressInUseError, startServer } from "./server.ts";
 import { startupBanner } from "./startup-banner.ts";
 
 let config: ReturnType<typeof loadConfig>;
@@ -16,7 +17,12 @@ try {
 }
 
 const server = await startServer(config).catch((error: unknown) => {
-  if (error instanceof DataDirLockedError || error instanceof DatabaseUnavailableError) {
+  if (
+    error instanceof DataDirLockedError ||
+    error instanceof DatabaseUnavailableError ||
+    error instanceof SecretKeyError ||
+    error instanceof AddressInUseError
+  ) {
     console.error(error.message);
     process.exit(1);
   }

@@ -165,7 +165,7 @@ describe("verify_key", () => {
     expect(other.verify_key).not.toBe(app.verify_key);
 
     const payload = new TextEncoder().encode(`1700000000{"type":1,"id":"${app.id}"}`);
-    const signature = await signInteraction(t.deps.db, app.id, payload);
+    const signature = await signInteraction(t.deps.db, t.deps.keys, app.id, payload);
     expect(signature).toMatch(/^[0-9a-f]{128}$/);
     const verifyKey = await crypto.subtle.importKey(
       "raw",

@@ -20,6 +20,7 @@ let applicationId = "";
 
 async function resetTables() {
   for (const table of [
+    "audit_events",
     "access_tokens",
     "refresh_tokens",
     "token_families",
@@ -203,6 +204,8 @@ describe("cleanupExpired", () => {
       sessions: 1,
       accessTokens: 1,
       tokenFamilies: 1,
+      usedRefreshTokens: 0,
+      auditEvents: 0,
       rateLimits: 1,
     });
 
@@ -220,7 +223,7 @@ describe("cleanupExpired", () => {
     expect(limits.map((row) => row.key)).toEqual(["ip:current", "user:1"]);
 
     // Nothing left to do: a second run deletes nothing.
-    expect(Object.values(await cleanupExpired(db, NOW))).toEqual([0, 0, 0, 0, 0]);
+    expect(Object.values(await cleanupExpired(db, NOW))).toEqual([0, 0, 0, 0, 0, 0, 0]);
   });
 
   test("works through many rows in small batches, and a run's batch budget bounds it", async () => {
@@ -248,6 +251,58 @@ describe("cleanupExpired", () => {
       authorizationCodes: 1,
     });
     expect(await column("token_families")).not.toContain(family);
+  });
+});
+
+describe("retention (SPEC §4)", () => {
+  test("used refresh tokens go USED_REFRESH_TOKEN_RETENTION_DAYS after their use; audit events after theirs", async () => {
+    const family = await insertFamily(null);
+    const tokens = [
+      { token_hash: "used-31d", generation: 1, used_at: at(-31 * DAY) },
+      { token_hash: "used-29d", generation: 2, used_at: at(-29 * DAY) },
+      { token_hash: "unused", generation: 3, used_at: null },
+    ];
+    await db
+      .insertInto("refresh_tokens")
+      .values(
+        tokens.map((token) => ({
+          ...token,
+          family_id: family,
+          scopes: ["identify"],
+          created_at: at(-40 * DAY),
+        })),
+      )
+      .execute();
+    const event = (id: string, createdAt: Date) => ({
+      id,
+      type: "token_family.revoked",
+      user_id: userId,
+      application_id: applicationId,
+      family_id: family,
+      data: { family_id: family, reason: "test" },
+      created_at: createdAt,
+    });
+    await db
+      .insertInto("audit_events")
+      .values([event("91", at(-91 * DAY)), event("89", at(-89 * DAY))])
+      .execute();
+
+    expect(await cleanupExpired(db, NOW)).toMatchObject({ usedRefreshTokens: 1, auditEvents: 1 });
+    const left = await db
+      .selectFrom("refresh_tokens")
+      .select("token_hash")
+      .where("family_id", "=", family)
+      .execute();
+    expect(left.map((row) => row.token_hash).sort()).toEqual([`r${family}`, "unused", "used-29d"].sort());
+    const events = await db.selectFrom("audit_events").select("id").execute();
+    expect(events.map((row) => row.id)).toEqual(["89"]);
+    // Shorter retention periods take more.
+    expect(
+      await cleanupExpired(db, NOW, {
+        usedRefreshTokenRetentionSeconds: 7 * DAY,
+        auditRetentionSeconds: 30 * DAY,
+      }),
+    ).toMatchObject({ usedRefreshTokens: 1, auditEvents: 1 });
   });
 });
 

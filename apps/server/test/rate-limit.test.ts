@@ -19,6 +19,7 @@ import type { RateLimiter } from "../src/rate-limit/limiter.ts";
 import { createRateLimiter, hitBucket, rateLimiterFor } from "../src/rate-limit/limiter-for-deps.ts";
 import { createMemoryRateLimiter } from "../src/rate-limit/memory-store.ts";
 import { createRedisRateLimiter } from "../src/rate-limit/redis-store.ts";
+import { loadServerKeys } from "../src/secret-key.ts";
 import { createSnowflakeGenerator } from "../src/snowflake.ts";
 import type { Context } from "../src/trpc/context.ts";
 import { byIp, rateLimited, rateLimitResponseMeta } from "../src/trpc/rate-limit.ts";
@@ -302,35 +303,70 @@ describe("HTTP answers", () => {
     });
   });
 
-  test("limitByIp stops an Elysia route per client IP and lets the handler run otherwise", async () => {
+  test("limitByIp stops an Elysia route per client IP (behind a trusted proxy) and lets the handler run otherwise", async () => {
     let handled = 0;
     const deps = {
       db: database.db,
-      config: testConfig({ RATE_LIMITS: "on", TRUST_PROXY: "on" }),
+      config: testConfig({ RATE_LIMITS: "on", TRUSTED_PROXIES: "127.0.0.0/8, ::1" }),
       clock: createManualClock(START),
       rateLimiter: createMemoryRateLimiter(),
       rateLimits: rateLimitConfig({ "oauth:token": { limit: 3, windowSeconds: 60 } }),
     };
-    const app = new Elysia().post(
-      "/token",
-      () => {
-        handled += 1;
-        return { ok: true };
-      },
-      { beforeHandle: limitByIp(deps, "oauth:token", { envelope: "oauth" }) },
-    );
-    const post = (ip: string) =>
-      app.handle(
-        new Request("http://localhost/token", { method: "POST", headers: { "x-forwarded-for": ip } }),
-      );
-    for (let i = 0; i < 3; i++) expect((await post("203.0.113.7")).status).toBe(200);
-    const denied = await post("203.0.113.7");
-    expect(denied.status).toBe(429);
-    expect(denied.headers.get("x-ratelimit-limit")).toBe("3");
-    expect(denied.headers.get("retry-after")).toBe("60");
-    expect((await denied.json()).error).toBe("rate_limited");
-    expect(handled).toBe(3);
-    expect((await post("203.0.113.8")).status).toBe(200);
+    const app = new Elysia()
+      .post(
+        "/token",
+        () => {
+          handled += 1;
+          return { ok: true };
+        },
+        { beforeHandle: limitByIp(deps, "oauth:token", { envelope: "oauth" }) },
+      )
+      .listen({ port: 0, hostname: "127.0.0.1" });
+    try {
+      const post = (ip: string) =>
+        fetch(`http://127.0.0.1:${app.server?.port}/token`, {
+          method: "POST",
+          headers: { "x-forwarded-for": ip },
+        });
+      for (let i = 0; i < 3; i++) expect((await post("203.0.113.7")).status).toBe(200);
+      const denied = await post("203.0.113.7");
+      expect(denied.status).toBe(429);
+      expect(denied.headers.get("x-ratelimit-limit")).toBe("3");
+      expect(denied.headers.get("retry-after")).toBe("60");
+      expect((await denied.json()).error).toBe("rate_limited");
+      expect(handled).toBe(3);
+      expect((await post("203.0.113.8")).status).toBe(200);
+    } finally {
+      await app.stop(true);
+    }
+  });
+
+  test("without TRUSTED_PROXIES a spoofed X-Forwarded-For buys no fresh budget", async () => {
+    const deps = {
+      db: database.db,
+      config: testConfig({ RATE_LIMITS: "on" }),
+      clock: createManualClock(START),
+      rateLimiter: createMemoryRateLimiter(),
+      rateLimits: rateLimitConfig({ "oauth:token": { limit: 3, windowSeconds: 60 } }),
+    };
+    const app = new Elysia()
+      .post("/token", () => ({ ok: true }), {
+        beforeHandle: limitByIp(deps, "oauth:token", { envelope: "oauth" }),
+      })
+      .listen({ port: 0, hostname: "127.0.0.1" });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const response = await fetch(`http://127.0.0.1:${app.server?.port}/token`, {
+          method: "POST",
+          headers: { "x-forwarded-for": `198.51.100.${i}` },
+        });
+        statuses.push(response.status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    } finally {
+      await app.stop(true);
+    }
   });
 
   test("IPv6 clients are keyed by their /64", () => {
@@ -340,6 +376,8 @@ describe("HTTP answers", () => {
     expect(ipKey("192.0.2.1")).not.toBe(ipKey("192.0.2.2"));
   });
 });
+
+const testKeys = await loadServerKeys(testConfig());
 
 describe("tRPC middleware", () => {
   const testRouter = router({
@@ -352,6 +390,7 @@ describe("tRPC middleware", () => {
     nextId: createSnowflakeGenerator(0),
     log: createLogger("silent"),
     metrics: createMetrics(),
+    keys: testKeys,
   };
   const limiter = createMemoryRateLimiter();
   const ctx: Context = {
@@ -360,6 +399,7 @@ describe("tRPC middleware", () => {
     user: null,
     session: null,
     ip: "198.51.100.1",
+    deviceCookie: null,
   } as Context;
 
   test("a call over the limit is TOO_MANY_REQUESTS with apiCode RATE_LIMITED", async () => {

@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
 import * as initial from "./migrations/2026-11-28T00-00-initial.ts";
 import * as auditEventData from "./migrations/2026-12-01T02-15-audit-event-data.ts";
+import * as retentionIndexes from "./migrations/2026-12-01T03-30-retention-indexes.ts";
 
 /**
  * Migrations are listed statically (not read from disk) so a compiled or bundled server carries them.
@@ -10,6 +11,7 @@ import * as auditEventData from "./migrations/2026-12-01T02-15-audit-event-data.
 const migrations: Record<string, Migration> = {
   "2026-11-28T00-00-initial": initial,
   "2026-12-01T02-15-audit-event-data": auditEventData,
+  "2026-12-01T03-30-retention-indexes": retentionIndexes,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -42,7 +42,7 @@ export interface ApplicationsTable {
   client_secret_hash: string;
   bot_token_hash: string | null;
   verify_key: string;
-  /** PKCS#8 Ed25519 private key, base64; the server signs interaction payloads with it. */
+  /** PKCS#8 Ed25519 private key, base64, encrypted under SECRET_KEY (secret-key.ts); signs interactions. */
   signing_key: string;
   version: number;
   created_at: Timestamp;

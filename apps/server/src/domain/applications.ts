@@ -3,12 +3,14 @@ import { generateToken, hashToken } from "../crypto.ts";
 import type { Db } from "../db/database.ts";
 import { retryOnConflict } from "../db/retry.ts";
 import type { ApplicationRow, ApplicationsTable, UserRow } from "../db/schema.ts";
+import { encryptSecret, type ServerKeys } from "../secret-key.ts";
 import { isSnowflake } from "../snowflake.ts";
 import { parseIcon, replaceIcon } from "./application-icons.ts";
 import { recordAuditEvent } from "./audit.ts";
 import { generateBotToken } from "./bot-tokens.ts";
 import { ApiError } from "./errors.ts";
 import { generateInteractionKeyPair } from "./interaction-signing.ts";
+import { signingKeyContext } from "./server-secrets.ts";
 import { createBotUser, findUserById, type PartialUser, toPartialUser, verifySudoPassword } from "./users.ts";
 
 /** The application object of SPEC §5 as the owner sees it; secrets are never part of it. */
@@ -122,11 +124,14 @@ export async function createApplication(
     now: Date;
     maxApplications: number;
     fields: ApplicationChanges & { name: string };
+    /** Encrypts the new signing key (SPEC §16). */
+    keys: ServerKeys;
   },
 ): Promise<CreatedApplication> {
   // Everything that can fail on bad input, or is slow, happens before the transaction.
   const icon = input.fields.icon != null ? parseIcon(input.fields.icon) : null;
   const keys = await generateInteractionKeyPair();
+  const signingKey = await encryptSecret(input.keys, keys.signingKey, signingKeyContext(input.id));
   const clientSecret = generateToken();
   const bot = generateBotToken(input.id);
   return db.transaction().execute(async (trx) => {
@@ -158,7 +163,7 @@ export async function createApplication(
         client_secret_hash: hashToken(clientSecret),
         bot_token_hash: bot.hash,
         verify_key: keys.verifyKey,
-        signing_key: keys.signingKey,
+        signing_key: signingKey,
         name: input.fields.name,
         description: null,
         icon_hash: icon?.hash ?? null,

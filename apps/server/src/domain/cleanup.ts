@@ -16,6 +16,13 @@ export interface CleanupOptions {
   codeGraceSeconds?: number;
   /** Revoked families (and, by cascade, their tokens) stay this long for audit and reuse answers. */
   revokedFamilyRetentionSeconds?: number;
+  /**
+   * A used refresh token is kept this long after its use, so that its reuse is recognised (SPEC §4);
+   * afterwards it is unknown (`invalid_grant`, nothing revoked). USED_REFRESH_TOKEN_RETENTION_DAYS.
+   */
+  usedRefreshTokenRetentionSeconds?: number;
+  /** Audit events older than this are deleted (AUDIT_RETENTION_DAYS). */
+  auditRetentionSeconds?: number;
 }
 
 export interface CleanupCounts {
@@ -23,6 +30,8 @@ export interface CleanupCounts {
   sessions: number;
   accessTokens: number;
   tokenFamilies: number;
+  usedRefreshTokens: number;
+  auditEvents: number;
   rateLimits: number;
 }
 
@@ -60,6 +69,8 @@ export async function cleanupExpired(
   const batches = { batchSize, maxBatches };
   const codesBefore = before(now, options.codeGraceSeconds ?? HOUR);
   const familiesBefore = before(now, options.revokedFamilyRetentionSeconds ?? 30 * DAY);
+  const usedRefreshTokensBefore = before(now, options.usedRefreshTokenRetentionSeconds ?? 30 * DAY);
+  const auditEventsBefore = before(now, options.auditRetentionSeconds ?? 90 * DAY);
   // A row whose window started longer ago than any bucket's window counts for nothing.
   const rateLimitsBefore = before(now, LONGEST_WINDOW_SECONDS + HOUR);
   // A family drags its tokens along by cascade, so take fewer per statement.
@@ -139,6 +150,31 @@ export async function cleanupExpired(
     batches,
   );
 
+  const usedRefreshTokens = await deleteInBatches(
+    (limit) =>
+      db
+        .deleteFrom("refresh_tokens")
+        .where("token_hash", "in", (eb) =>
+          eb
+            .selectFrom("refresh_tokens")
+            .select("token_hash")
+            .where("used_at", "is not", null)
+            .where("used_at", "<", usedRefreshTokensBefore)
+            .limit(limit),
+        ),
+    batches,
+  );
+
+  const auditEvents = await deleteInBatches(
+    (limit) =>
+      db
+        .deleteFrom("audit_events")
+        .where("id", "in", (eb) =>
+          eb.selectFrom("audit_events").select("id").where("created_at", "<", auditEventsBefore).limit(limit),
+        ),
+    batches,
+  );
+
   const rateLimits = await deleteInBatches(
     (limit) =>
       db
@@ -163,6 +199,8 @@ export async function cleanupExpired(
     sessions,
     accessTokens,
     tokenFamilies: tokenFamilies + spentFamilies,
+    usedRefreshTokens,
+    auditEvents,
     rateLimits,
   };
 }

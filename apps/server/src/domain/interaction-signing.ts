@@ -1,12 +1,14 @@
 import { decodeBase64, encodeBase64, encodeHexLowerCase } from "@oslojs/encoding";
 import type { Db } from "../db/database.ts";
+import { decryptSecret, type ServerKeys } from "../secret-key.ts";
 import { isSnowflake } from "../snowflake.ts";
 import { ApiError } from "./errors.ts";
+import { signingKeyContext } from "./server-secrets.ts";
 
 export interface InteractionKeyPair {
   /** Hex of the 32-byte raw Ed25519 public key: the application's `verify_key`. */
   verifyKey: string;
-  /** PKCS#8 private key, base64: stays on the server (`signing_key`). */
+  /** PKCS#8 private key, base64: stays on the server, stored encrypted (`signing_key`). */
   signingKey: string;
 }
 
@@ -24,6 +26,7 @@ export async function generateInteractionKeyPair(): Promise<InteractionKeyPair> 
 /** Signs an interaction payload with the application's private key; hex signature (64 bytes). */
 export async function signInteraction(
   db: Db,
+  keys: ServerKeys,
   applicationId: string,
   payload: Uint8Array<ArrayBuffer>,
 ): Promise<string> {
@@ -36,7 +39,9 @@ export async function signInteraction(
   if (!row) throw new ApiError("UNKNOWN_APPLICATION", "Unknown application");
   const key = await crypto.subtle.importKey(
     "pkcs8",
-    new Uint8Array(decodeBase64(row.signing_key)),
+    new Uint8Array(
+      decodeBase64(await decryptSecret(keys, row.signing_key, signingKeyContext(applicationId))),
+    ),
     { name: "Ed25519" },
     false,
     ["sign"],

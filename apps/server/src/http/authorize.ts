@@ -17,7 +17,13 @@ import {
   narrowScopes,
 } from "../oauth/authorization-response.ts";
 import { accessDenied, type OAuthError } from "../oauth/errors.ts";
-import { BodyTooLargeError, InvalidEncodingError, mediaType, readBodyText } from "./body.ts";
+import {
+  BodyAbortedError,
+  BodyTooLargeError,
+  InvalidEncodingError,
+  mediaType,
+  readBodyText,
+} from "./body.ts";
 import { renderConsentPage } from "./consent-page.ts";
 import { isSameOriginRequest, sessionCsrfToken, verifySessionCsrfToken } from "./csrf.ts";
 import { readForm, singleField } from "./form.ts";
@@ -202,6 +208,8 @@ export function authorizeRoutes(deps: Deps) {
             return apiErrorResponse("PAYLOAD_TOO_LARGE", "Request body too large");
           if (error instanceof SyntaxError || error instanceof InvalidEncodingError)
             return apiErrorResponse("INVALID_FORM_BODY", "Malformed JSON body");
+          if (error instanceof BodyAbortedError)
+            return apiErrorResponse("INVALID_FORM_BODY", "The body arrived incomplete");
           throw error;
         }
         const body = consentBody.safeParse(json);

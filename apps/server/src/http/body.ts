@@ -4,10 +4,16 @@ export const TRPC_BODY_LIMIT = 2 * 1024 * 1024;
 
 export class BodyTooLargeError extends Error {}
 export class InvalidEncodingError extends Error {}
+/** The client closed the connection (or stopped sending) before the body was complete: its fault, not ours. */
+export class BodyAbortedError extends Error {}
 
 const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
-/** Reads at most `limit` bytes; throws instead of buffering an oversized or non-UTF-8 body. */
+/**
+ * Reads at most `limit` bytes; throws instead of buffering an oversized body (BodyTooLargeError) or
+ * waiting on one the client abandoned: a connection closed mid-body, or fewer bytes than its
+ * Content-Length (BodyAbortedError, a client error).
+ */
 export async function readBodyBytes(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > limit) throw new BodyTooLargeError();
@@ -16,7 +22,13 @@ export async function readBodyBytes(request: Request, limit: number): Promise<Ui
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      throw new BodyAbortedError();
+    }
+    const { done, value } = chunk;
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
@@ -25,6 +37,7 @@ export async function readBodyBytes(request: Request, limit: number): Promise<Ui
     }
     chunks.push(value);
   }
+  if (request.headers.has("content-length") && size !== declared) throw new BodyAbortedError();
   const out = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {
@@ -34,13 +47,17 @@ export async function readBodyBytes(request: Request, limit: number): Promise<Ui
   return out;
 }
 
-export async function readBodyText(request: Request, limit: number = DEFAULT_BODY_LIMIT): Promise<string> {
-  const bytes = await readBodyBytes(request, limit);
+/** UTF-8 or InvalidEncodingError: never a lossy decode that would store U+FFFD (SPEC §3). */
+export function decodeUtf8(bytes: Uint8Array): string {
   try {
     return strictDecoder.decode(bytes);
   } catch {
     throw new InvalidEncodingError();
   }
+}
+
+export async function readBodyText(request: Request, limit: number = DEFAULT_BODY_LIMIT): Promise<string> {
+  return decodeUtf8(await readBodyBytes(request, limit));
 }
 
 /** The media type without parameters, lower-cased ("application/json; charset=utf-8" → "application/json"). */

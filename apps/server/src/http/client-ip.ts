@@ -1,18 +1,31 @@
 import type { Server } from "bun";
+import { type Cidr, cidrContains, parseIpAddress } from "../ip-address.ts";
+
+function isTrusted(address: string, trustedProxies: readonly Cidr[]): boolean {
+  const bytes = parseIpAddress(address);
+  return bytes !== null && trustedProxies.some((cidr) => cidrContains(cidr, bytes));
+}
 
 /**
- * The peer address, or — when TRUST_PROXY says one trusted proxy sits in front — the address that proxy
- * saw: the right-most X-Forwarded-For entry. Entries to its left are whatever the client wrote, so
- * taking the first one would let anyone pick a fresh "IP" per request and step around per-IP limits.
+ * The client's address. Forwarded headers count only when the direct peer is one of TRUSTED_PROXIES:
+ * then X-Forwarded-For is walked right to left (each proxy appends the address it saw), skipping
+ * trusted hops, and the first untrusted address is the client. Entries further left are whatever the
+ * client wrote, so they never count; an untrusted peer's header is ignored altogether.
  */
 export function clientIp(
   request: Request,
   server: Server<unknown> | null,
-  options: { trustProxy: boolean },
+  options: { trustedProxies: readonly Cidr[] },
 ): string {
-  if (options.trustProxy) {
-    const forwarded = request.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim();
-    if (forwarded) return forwarded;
+  let address = server?.requestIP(request)?.address ?? "unknown";
+  if (!isTrusted(address, options.trustedProxies)) return address;
+  const hops = (request.headers.get("x-forwarded-for") ?? "").split(",").map((hop) => hop.trim());
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = hops[i] ?? "";
+    // A malformed entry cannot be an address a proxy saw: the last trusted hop is the best we know.
+    if (parseIpAddress(hop) === null) return address;
+    address = hop;
+    if (!isTrusted(hop, options.trustedProxies)) return hop;
   }
-  return server?.requestIP(request)?.address ?? "unknown";
+  return address;
 }

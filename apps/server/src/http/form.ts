@@ -1,4 +1,10 @@
-import { BodyTooLargeError, InvalidEncodingError, mediaType, readBodyText } from "./body.ts";
+import {
+  BodyAbortedError,
+  BodyTooLargeError,
+  InvalidEncodingError,
+  mediaType,
+  readBodyText,
+} from "./body.ts";
 
 /** Page forms are small; 64 KiB is far above any honest sign-in or consent form. */
 export const FORM_BODY_LIMIT = 64 * 1024;
@@ -23,6 +29,8 @@ export async function readForm(request: Request): Promise<FormResult> {
       return { ok: false, status: 413, message: "The form is too large." };
     if (error instanceof InvalidEncodingError)
       return { ok: false, status: 400, message: "The form is not valid UTF-8." };
+    if (error instanceof BodyAbortedError)
+      return { ok: false, status: 400, message: "The form arrived incomplete." };
     throw error;
   }
 }

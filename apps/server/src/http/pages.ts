@@ -20,6 +20,7 @@ import {
   verifyPreSessionCsrfToken,
   verifySessionCsrfToken,
 } from "./csrf.ts";
+import { deviceCookie, readDeviceCookie } from "./device-cookie.ts";
 import { readForm, singleField } from "./form.ts";
 import {
   crossOriginRefusalPage,
@@ -167,7 +168,8 @@ export function pagesRoutes(deps: Deps) {
             ? await signIn(deps, {
                 login,
                 password,
-                ip: clientIp(request, server, { trustProxy: deps.config.trustProxy }),
+                ip: clientIp(request, server, deps.config),
+                deviceCookie: readDeviceCookie(deps, request),
               })
             : ({ ok: false, reason: "invalid_credentials" } as const);
         if (!result.ok) {
@@ -185,7 +187,9 @@ export function pagesRoutes(deps: Deps) {
         }
         const { user } = result;
         const { token } = await startSession(user.id);
-        return redirectResponse(returnTo ?? "/", 303, { setCookie: sessionCookie(deps, token) });
+        return redirectResponse(returnTo ?? "/", 303, {
+          setCookie: [sessionCookie(deps, token), deviceCookie(deps, user.id)],
+        });
       },
       { parse: "none" },
     )

@@ -1,4 +1,5 @@
 import type { Server } from "bun";
+import type { Config } from "../config.ts";
 import type { BucketName } from "../rate-limit/buckets.ts";
 import { ipKey } from "../rate-limit/keys.ts";
 import type { RateLimitResult } from "../rate-limit/limiter.ts";
@@ -105,7 +106,7 @@ async function checkRateLimit(
  * `X-RateLimit-*` headers on its response too, as Fluxer's do, so clients can pace themselves.
  */
 export function limitByIp(
-  deps: RateLimitDeps & { config: { trustProxy: boolean } },
+  deps: RateLimitDeps & { config: { trustedProxies: Config["trustedProxies"] } },
   bucket: BucketName,
   options: { envelope?: RateLimitEnvelope } = {},
 ) {
@@ -120,7 +121,7 @@ export function limitByIp(
     server: Server<unknown> | null;
     set: { headers: Record<string, string | number> };
   }) => {
-    const ip = clientIp(request, server, { trustProxy: deps.config.trustProxy });
+    const ip = clientIp(request, server, deps.config);
     const check = await checkRateLimit(deps, bucket, ipKey(ip), options);
     if (check.response) return check.response;
     Object.assign(set.headers, check.headers);

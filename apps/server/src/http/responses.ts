@@ -16,10 +16,10 @@ export function apiErrorResponse(
 export function redirectResponse(
   location: string,
   status: 302 | 303,
-  options: { setCookie?: string } = {},
+  options: { setCookie?: string | string[] } = {},
 ): Response {
   const headers = new Headers({ Location: location, "Cache-Control": "no-store" });
-  if (options.setCookie) headers.append("Set-Cookie", options.setCookie);
+  for (const cookie of [options.setCookie ?? []].flat()) headers.append("Set-Cookie", cookie);
   return new Response(null, { status, headers });
 }
 

@@ -7,7 +7,14 @@ import type { Deps } from "../deps.ts";
 import { createContext } from "../trpc/context.ts";
 import { rateLimitResponseMeta } from "../trpc/rate-limit.ts";
 import { appRouter } from "../trpc/router.ts";
-import { BodyTooLargeError, readBodyBytes, TRPC_BODY_LIMIT } from "./body.ts";
+import {
+  BodyAbortedError,
+  BodyTooLargeError,
+  decodeUtf8,
+  InvalidEncodingError,
+  readBodyBytes,
+  TRPC_BODY_LIMIT,
+} from "./body.ts";
 import { clientIp } from "./client-ip.ts";
 import { TRPC_METHODS, trpcCors } from "./cors.ts";
 import { apiErrorResponse } from "./responses.ts";
@@ -58,6 +65,7 @@ export function trpcRoutes(deps: Deps) {
     if (request.method !== "GET" && request.method !== "HEAD") {
       try {
         const body = await readBodyBytes(request, TRPC_BODY_LIMIT);
+        decodeUtf8(body); // tRPC would decode leniently, turning invalid bytes into U+FFFD
         req = new Request(request.url, { method: request.method, headers: request.headers, body });
         // An input-less mutation arrives with no body; @trpc/server 11.22.1 calls req.json() on it
         // anyway, which throws. No body means no input.
@@ -65,6 +73,12 @@ export function trpcRoutes(deps: Deps) {
       } catch (error) {
         if (error instanceof BodyTooLargeError)
           return apiErrorResponse("PAYLOAD_TOO_LARGE", "Request body too large");
+        if (error instanceof InvalidEncodingError)
+          return apiErrorResponse("INVALID_FORM_BODY", "The body is not valid UTF-8");
+        if (error instanceof BodyAbortedError) {
+          deps.log.debug("request body incomplete", { path: new URL(request.url).pathname });
+          return apiErrorResponse("INVALID_FORM_BODY", "The body arrived incomplete");
+        }
         throw error;
       }
     }
@@ -72,8 +86,7 @@ export function trpcRoutes(deps: Deps) {
       endpoint: "/trpc",
       req,
       router: appRouter,
-      createContext: () =>
-        createContext(deps, req, clientIp(request, server, { trustProxy: deps.config.trustProxy })),
+      createContext: () => createContext(deps, req, clientIp(request, server, deps.config)),
       responseMeta: rateLimitResponseMeta,
       // Batches are bounded so one request cannot fan out into thousands of calls (argon2 logins).
       maxBatchSize: MAX_BATCH_SIZE,

@@ -2,8 +2,7 @@
  * grant_type=refresh_token (RFC 6749 §6) with rotation inside the token family.
  *
  * Database round trips (client authentication included; "+1" is the SELECT application that client
- * authentication costs on this process's first request for the client or after a secret change; the
- * HMAC server secret is read once per process and cached):
+ * authentication costs on this process's first request for the client or after a secret change):
  * - rotation: 1 (+1) — one statement consumes the token, locks the family and inserts the successor
  *   pair (was 7: client auth, BEGIN, UPDATE…RETURNING, SELECT family FOR UPDATE, 2 INSERTs, COMMIT).
  * - anything else runs the statement (0 rows) and then the transactional slow path: SELECT application
@@ -42,7 +41,10 @@ export async function rotateRefreshToken(
   const requestedScope = params.has("scope") ? parseRequestedScope(params.get("scope")) : null;
   if (!hasTokenShape(presented)) throw invalidGrant("Invalid refresh token");
   const tokenHash = hashToken(presented);
-  const successor = await deriveSuccessorTokens(deps.db, presented);
+  const successor = deriveSuccessorTokens(
+    { successorKey: deps.keys.successorKey, graceSeconds: deps.config.refreshReuseGraceSeconds },
+    presented,
+  );
   const now = deps.clock.now();
 
   const rotated = await rotateInOneStatement(

@@ -24,10 +24,20 @@ export const DEFAULT_RATE_LIMITS = {
   /** Client secret and bot token resets share one allowance per user, as in Fluxer. */
   "applications:reset": { limit: 10, windowSeconds: HOUR },
   "applications:delete": { limit: 10, windowSeconds: HOUR },
-  /** Failed sign-ins per account (normalised login): a password guesser stops after a few tries. */
-  "auth:login:account": { limit: 10, windowSeconds: 15 * MINUTE },
-  /** Failed sign-ins per IP: higher, since many people may share one address. */
+  /**
+   * Sign-in failures (domain/login-throttle.ts). Per account *and* address: one address guessing one
+   * account's password is refused after a few tries, without locking the account for anyone else.
+   */
+  "auth:login:account-ip": { limit: 10, windowSeconds: 15 * MINUTE },
+  /** Failed sign-ins per address (IPv6 per /64), whatever the account: higher, since addresses are shared. */
   "auth:login:ip": { limit: 30, windowSeconds: 15 * MINUTE },
+  /**
+   * Failed sign-ins per account from all addresses together (distributed guessing). Over it, an
+   * address with failures of its own on the account is refused; a new one is only slowed down.
+   */
+  "auth:login:account": { limit: 50, windowSeconds: 15 * MINUTE },
+  /** Failed sign-ins per device cookie: a browser that signed in before is throttled on its own. */
+  "auth:login:device": { limit: 10, windowSeconds: 15 * MINUTE },
   /** Registrations per IP: account creation costs an argon2 hash. */
   "auth:register": { limit: 10, windowSeconds: HOUR },
 } as const satisfies Record<string, BucketLimit>;

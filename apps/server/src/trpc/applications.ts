@@ -102,6 +102,7 @@ export const applicationsRouter = router({
         now: ctx.clock.now(),
         maxApplications: ctx.config.maxApplications,
         fields: { ...toChanges(input), name: input.name },
+        keys: ctx.keys,
       });
       return { ...created.application, client_secret: created.clientSecret, bot_token: created.botToken };
     }),

@@ -38,7 +38,12 @@ export const authRouter = router({
       }),
     )
     .mutation(async ({ ctx, input }) => {
-      const result = await signIn(ctx, { login: input.login, password: input.password, ip: ctx.ip });
+      const result = await signIn(ctx, {
+        login: input.login,
+        password: input.password,
+        ip: ctx.ip,
+        deviceCookie: ctx.deviceCookie,
+      });
       if (!result.ok && result.reason === "throttled") throw new RateLimitedError(result.retryAfterSeconds);
       // One answer for unknown users and wrong passwords: no account enumeration.
       if (!result.ok) throw new ApiError("INVALID_CREDENTIALS", "Invalid login or password");

@@ -41,6 +41,7 @@ export async function insertTestApplication(
     // Fixtures may build more applications than a user could through the API.
     maxApplications: Number.MAX_SAFE_INTEGER,
     fields: { name: options.name ?? "Test App", description: options.description ?? null, redirectUris },
+    keys: t.deps.keys,
   });
   return {
     id: application.id,

@@ -4,6 +4,7 @@ import { type Config, loadConfig } from "../../src/config.ts";
 import type { DatabaseHandle } from "../../src/db/database.ts";
 import type { Deps } from "../../src/deps.ts";
 import { createMetrics } from "../../src/metrics.ts";
+import { loadServerKeys } from "../../src/secret-key.ts";
 import { startServer } from "../../src/server.ts";
 import { createSnowflakeGenerator } from "../../src/snowflake.ts";
 import type { Context } from "../../src/trpc/context.ts";
@@ -13,6 +14,8 @@ import { createTestDatabase } from "./database.ts";
 import { createTestLogger } from "./test-log.ts";
 
 export const TEST_ISSUER = "http://localhost:3000";
+/** Every test server (in process or spawned) shares one fixed SECRET_KEY, on either database. */
+export const TEST_SECRET_KEY = "dGVzdC1vbmx5LXNlY3JldC1rZXktMzItYnl0ZXMtbG9uZyE";
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({
@@ -20,6 +23,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     LOG_LEVEL: "silent",
     RATE_LIMITS: "off",
     DATA_DIR: "/nonexistent",
+    SECRET_KEY: TEST_SECRET_KEY,
     ...overrides,
   });
 }
@@ -43,7 +47,10 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
 }
 
 /** The real app over a database the test prepared itself (e.g. one that counts its statements). */
-export function createTestAppOn(database: DatabaseHandle, env: Record<string, string> = {}): TestApp {
+export async function createTestAppOn(
+  database: DatabaseHandle,
+  env: Record<string, string> = {},
+): Promise<TestApp> {
   const clock = createManualClock();
   const config = testConfig({
     ...(database.kind === "postgres" ? { DATABASE_URL: process.env.DATABASE_URL ?? "" } : {}),
@@ -56,6 +63,7 @@ export function createTestAppOn(database: DatabaseHandle, env: Record<string, st
     nextId: createSnowflakeGenerator(config.workerId),
     log: createTestLogger(),
     metrics: createMetrics(),
+    keys: await loadServerKeys(config),
   };
   const app = createApp(deps);
   return {
@@ -64,7 +72,8 @@ export function createTestAppOn(database: DatabaseHandle, env: Record<string, st
     clock,
     app,
     request: (path, init) => app.handle(new Request(new URL(path, TEST_ISSUER), init)),
-    caller: (ctx = {}) => createCaller({ ...deps, user: null, session: null, ip: "127.0.0.1", ...ctx }),
+    caller: (ctx = {}) =>
+      createCaller({ ...deps, user: null, session: null, ip: "127.0.0.1", deviceCookie: null, ...ctx }),
     close: () => database.close(),
   };
 }

@@ -129,7 +129,8 @@ export function withEnv(t: TestApp, env: Record<string, string>): TestApp {
     clock,
     app,
     request: (path, init) => app.handle(new Request(new URL(path, TEST_ISSUER), init)),
-    caller: (ctx = {}) => createCaller({ ...deps, user: null, session: null, ip: "127.0.0.1", ...ctx }),
+    caller: (ctx = {}) =>
+      createCaller({ ...deps, user: null, session: null, ip: "127.0.0.1", deviceCookie: null, ...ctx }),
     close: async () => {},
   };
 }

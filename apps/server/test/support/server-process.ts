@@ -9,6 +9,7 @@ import type { Subprocess } from "bun";
 import { sql } from "kysely";
 import { postgresDatabase } from "../../src/db/database.ts";
 import { computeS256Challenge } from "../../src/oauth/pkce.ts";
+import { TEST_SECRET_KEY } from "./harness.ts";
 import { basicAuth, VERIFIER } from "./oauth-flow.ts";
 import { TEST_LOG_FILE } from "./test-log.ts";
 
@@ -42,7 +43,14 @@ export async function startServerProcess(
   const timeoutMs = options.timeoutMs ?? 20_000;
   const proc: Subprocess<"ignore", "pipe", "pipe"> = Bun.spawn(["bun", ENTRY], {
     cwd: REPO_ROOT,
-    env: { ...process.env, PORT: "0", LOG_LEVEL: "info", RATE_LIMITS: "off", ...env },
+    env: {
+      ...process.env,
+      PORT: "0",
+      LOG_LEVEL: "info",
+      RATE_LIMITS: "off",
+      SECRET_KEY: TEST_SECRET_KEY,
+      ...env,
+    },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
