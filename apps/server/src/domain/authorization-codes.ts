@@ -1,6 +1,10 @@
 import { generateToken, hashToken } from "../crypto.ts";
 import type { Db } from "../db/database.ts";
 import type { CodeChallengeMethod } from "../oauth/pkce.ts";
+import { recordAuditEvent } from "./audit.ts";
+import type { ConfirmedClient } from "./client-authentication.ts";
+import { accessTokenExpiry, type IssuedTokens, orNoneOnDeletedParent } from "./issued-tokens.ts";
+import { revokeTokenFamiliesWhere } from "./token-families.ts";
 
 export interface NewAuthorizationCode {
   applicationId: string;
@@ -32,4 +36,210 @@ export async function createAuthorizationCode(db: Db, input: NewAuthorizationCod
     })
     .execute();
   return code;
+}
+
+/**
+ * What the code grant decides on, in one indexed read: the calling application's stored secret hash
+ * (null: the application is gone), the code row, and the family a code of this client produced (a
+ * consumed code is deleted an hour after expiry, but its family still names it: a late replay).
+ */
+export interface CodeExchangeState {
+  storedSecretHash: string | null;
+  code: {
+    applicationId: string;
+    userId: string;
+    redirectUri: string;
+    scopes: string[];
+    codeChallenge: string | null;
+    codeChallengeMethod: CodeChallengeMethod | null;
+    expiresAt: Date;
+    consumedAt: Date | null;
+  } | null;
+  issuedFamily: { userId: string } | null;
+}
+
+export async function readCodeExchange(
+  db: Db,
+  input: { clientId: string; codeHash: string },
+): Promise<CodeExchangeState> {
+  const row = await db
+    .selectFrom("applications as app")
+    .leftJoin("authorization_codes as code", (join) => join.on("code.code_hash", "=", input.codeHash))
+    .leftJoin("token_families as family", (join) =>
+      join.on("family.code_hash", "=", input.codeHash).onRef("family.application_id", "=", "app.id"),
+    )
+    .select([
+      "app.client_secret_hash",
+      "code.application_id as code_application_id",
+      "code.user_id as code_user_id",
+      "code.redirect_uri",
+      "code.scopes",
+      "code.code_challenge",
+      "code.code_challenge_method",
+      "code.expires_at",
+      "code.consumed_at",
+      "family.user_id as family_user_id",
+    ])
+    .where("app.id", "=", input.clientId)
+    .executeTakeFirst();
+  if (!row) return { storedSecretHash: null, code: null, issuedFamily: null };
+  const code =
+    row.code_application_id === null ||
+    row.code_user_id === null ||
+    row.redirect_uri === null ||
+    row.scopes === null ||
+    row.expires_at === null
+      ? null
+      : {
+          applicationId: row.code_application_id,
+          userId: row.code_user_id,
+          redirectUri: row.redirect_uri,
+          scopes: row.scopes,
+          codeChallenge: row.code_challenge,
+          codeChallengeMethod: row.code_challenge_method,
+          expiresAt: new Date(row.expires_at),
+          consumedAt: row.consumed_at === null ? null : new Date(row.consumed_at),
+        };
+  return {
+    storedSecretHash: row.client_secret_hash,
+    code,
+    issuedFamily: row.family_user_id === null ? null : { userId: row.family_user_id },
+  };
+}
+
+export interface CodeFamily {
+  codeHash: string;
+  familyId: string;
+  userId: string;
+  scopes: string[];
+  now: Date;
+  accessTokenTtlSeconds: number;
+  accessToken: string;
+  refreshToken: string;
+}
+
+/**
+ * The code grant's only write, one statement: consume the code — compare-and-swap on exactly what the
+ * decision read (`consumed_at is null`) — and create the family with its first access and refresh
+ * token. Null when the swap failed (another exchange consumed the code first, or the application was
+ * deleted meanwhile): the caller reads again and decides again.
+ */
+export async function consumeCodeIntoFamily(
+  db: Db,
+  client: ConfirmedClient,
+  family: CodeFamily,
+): Promise<IssuedTokens | null> {
+  const expiresAt = accessTokenExpiry(family.now, family.accessTokenTtlSeconds);
+  const rows = await orNoneOnDeletedParent(() =>
+    db
+      .with("consumed", (qc) =>
+        qc
+          .updateTable("authorization_codes")
+          .set({ consumed_at: family.now })
+          .where("code_hash", "=", family.codeHash)
+          .where("application_id", "=", client.id)
+          .where("consumed_at", "is", null)
+          .returning("code_hash"),
+      )
+      .with("family", (qc) =>
+        qc
+          .insertInto("token_families")
+          .columns(["id", "application_id", "user_id", "grant_type", "scopes", "code_hash", "created_at"])
+          .expression((eb) =>
+            eb
+              .selectFrom("consumed")
+              .select([
+                eb.val(family.familyId).as("id"),
+                eb.val(client.id).as("application_id"),
+                eb.val(family.userId).as("user_id"),
+                eb.val("authorization_code").as("grant_type"),
+                eb.val(family.scopes).as("scopes"),
+                "consumed.code_hash",
+                eb.val(family.now).as("created_at"),
+              ]),
+          )
+          .returning("id"),
+      )
+      .with("access", (qc) =>
+        qc
+          .insertInto("access_tokens")
+          .columns([
+            "token_hash",
+            "family_id",
+            "application_id",
+            "user_id",
+            "scopes",
+            "created_at",
+            "expires_at",
+          ])
+          .expression((eb) =>
+            eb
+              .selectFrom("family")
+              .select([
+                eb.val(hashToken(family.accessToken)).as("token_hash"),
+                "family.id",
+                eb.val(client.id).as("application_id"),
+                eb.val(family.userId).as("user_id"),
+                eb.val(family.scopes).as("scopes"),
+                eb.val(family.now).as("created_at"),
+                eb.val(expiresAt).as("expires_at"),
+              ]),
+          ),
+      )
+      .with("refresh", (qc) =>
+        qc
+          .insertInto("refresh_tokens")
+          .columns(["token_hash", "family_id", "generation", "scopes", "created_at"])
+          .expression((eb) =>
+            eb
+              .selectFrom("family")
+              .select([
+                eb.val(hashToken(family.refreshToken)).as("token_hash"),
+                "family.id",
+                eb.val(0).as("generation"),
+                eb.val(family.scopes).as("scopes"),
+                eb.val(family.now).as("created_at"),
+              ]),
+          ),
+      )
+      .selectFrom("family")
+      .select("family.id")
+      .execute(),
+  );
+  if (rows.length === 0) return null;
+  return {
+    accessToken: family.accessToken,
+    refreshToken: family.refreshToken,
+    expiresAt,
+    scopes: family.scopes,
+  };
+}
+
+/**
+ * A consumed code presented again (RFC 6749 §4.1.2): revoke what it produced and record the replay,
+ * in one transaction. Returns the revoked families' ids.
+ */
+export async function revokeReplayedCode(
+  db: Db,
+  client: ConfirmedClient,
+  replay: { codeHash: string; userId: string; now: Date; nextId: () => string },
+): Promise<string[]> {
+  return db.transaction().execute(async (trx) => {
+    const revocation = { reason: "code_replay" as const, now: replay.now, nextId: replay.nextId };
+    const families = await revokeTokenFamiliesWhere(
+      trx,
+      { codeHash: replay.codeHash, applicationId: client.id },
+      revocation,
+    );
+    await recordAuditEvent(trx, {
+      id: replay.nextId(),
+      type: "authorization_code.replayed",
+      at: replay.now,
+      userId: replay.userId,
+      applicationId: client.id,
+      familyId: families[0] ?? null,
+      data: { revoked_families: families },
+    });
+    return families;
+  });
 }

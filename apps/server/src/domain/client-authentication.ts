@@ -1,4 +1,3 @@
-import { type Expression, type SqlBool, sql } from "kysely";
 import { constantTimeEqual, hashToken } from "../crypto.ts";
 import type { Db } from "../db/database.ts";
 import type { ApplicationRow } from "../db/schema.ts";
@@ -38,16 +37,52 @@ export async function authenticateClient(
 }
 
 /**
- * A client that presented the right secret. `current` says whether this request has read the
- * application row from the database; when false it matched only this process's cache, and everything
- * done on its behalf must re-check it in the same statement (`isCurrentClient`) or first call
- * `confirmClient`, so a secret reset or a deletion in any process takes effect at once.
+ * A client that presented the right secret, in one of two states (a type, so no endpoint can forget
+ * the difference):
+ * - `UnconfirmedClient`: matched only this process's cache of secret hashes. The secret may have been
+ *   reset, or the application deleted, in another process since. Nothing may be written for it.
+ * - `ConfirmedClient`: this request has read the application row and its stored hash is the presented
+ *   one. Every write on a client's behalf takes a `ConfirmedClient`; only this module makes one.
  */
-export interface AuthenticatedClient {
+export type AuthenticatedClient = UnconfirmedClient | ConfirmedClient;
+
+interface ClientIdentity {
   readonly id: string;
   /** SHA-256 of the presented secret, which equals the stored hash when the client is current. */
   readonly secretHash: string;
-  readonly current: boolean;
+}
+
+export interface UnconfirmedClient extends ClientIdentity {
+  readonly confirmed: false;
+}
+
+declare const confirmedByThisModule: unique symbol;
+export interface ConfirmedClient extends ClientIdentity {
+  readonly confirmed: true;
+  readonly [confirmedByThisModule]: true;
+}
+
+function confirmed(identity: ClientIdentity): ConfirmedClient {
+  return { id: identity.id, secretHash: identity.secretHash, confirmed: true } as ConfirmedClient;
+}
+
+/** Requests' clients already confirmed once: reporting an error afterwards costs no second read. */
+const confirmations = new WeakMap<UnconfirmedClient, ConfirmedClient>();
+
+/**
+ * The client confirmed by a row this request read: `storedSecretHash` is the application's current
+ * hash (null when the application is gone). Null when the client is no longer current; the caller
+ * answers invalid_client and drops the cache entry (`forgetClient`).
+ */
+export function confirmAgainst(
+  client: AuthenticatedClient,
+  storedSecretHash: string | null,
+): ConfirmedClient | null {
+  if (client.confirmed) return client;
+  if (storedSecretHash === null || !constantTimeEqual(client.secretHash, storedSecretHash)) return null;
+  const done = confirmed(client);
+  confirmations.set(client, done);
+  return done;
 }
 
 /**
@@ -84,7 +119,7 @@ export async function authenticateClientCached(
   const cache = cacheOf(db);
   const cached = cache.get(clientId);
   if (cached !== undefined && constantTimeEqual(presented, cached))
-    return { id: clientId, secretHash: presented, current: false };
+    return { id: clientId, secretHash: presented, confirmed: false };
   const found = await findClient(db, clientId, presented);
   if (!found) {
     cache.delete(clientId);
@@ -92,30 +127,21 @@ export async function authenticateClientCached(
   }
   if (cache.size >= MAX_CACHED_CLIENTS) cache.clear();
   cache.set(clientId, found.application.client_secret_hash);
-  return found.matches ? { id: clientId, secretHash: presented, current: true } : null;
+  return found.matches ? confirmed({ id: clientId, secretHash: presented }) : null;
 }
-
-/** SQL: the client's application still exists with this secret hash (for a statement's WHERE). */
-export function isCurrentClient(client: AuthenticatedClient): Expression<SqlBool> {
-  return sql<SqlBool>`exists (select 1 from applications where id = ${client.id} and client_secret_hash = ${client.secretHash})`;
-}
-
-/** Cached clients this request has already confirmed: a second confirmation costs no SELECT. */
-const confirmed = new WeakSet<AuthenticatedClient>();
 
 /**
- * One SELECT unless this request already read the row or confirmed the client (a slow grant path
- * confirms it, then a grant error is confirmed again before it is reported); the caller drops a
- * stale cache entry (`forgetClient`).
+ * One SELECT unless the client is already confirmed (its row was read by this request); for paths
+ * whose own query does not read the application row.
  */
-export async function confirmClient(db: Db, client: AuthenticatedClient): Promise<boolean> {
-  if (client.current || confirmed.has(client)) return true;
+export async function confirmClient(db: Db, client: AuthenticatedClient): Promise<ConfirmedClient | null> {
+  if (client.confirmed) return client;
+  const earlier = confirmations.get(client);
+  if (earlier) return earlier;
   const row = await db
     .selectFrom("applications")
-    .select("id")
+    .select("client_secret_hash")
     .where("id", "=", client.id)
-    .where("client_secret_hash", "=", client.secretHash)
     .executeTakeFirst();
-  if (row) confirmed.add(client);
-  return row !== undefined;
+  return confirmAgainst(client, row?.client_secret_hash ?? null);
 }

@@ -1,8 +1,8 @@
 import { createHmac } from "node:crypto";
-import type { Config } from "../config.ts";
-import { generateToken, hashToken } from "../crypto.ts";
 import type { Db } from "../db/database.ts";
 import { type AuditEvent, type RevocationReason, recordAuditEvent, recordAuditEvents } from "./audit.ts";
+import type { ConfirmedClient } from "./client-authentication.ts";
+import { getServerSecret } from "./server-secrets.ts";
 
 /**
  * A token family is one grant (SPEC §4): every access and refresh token descended from one code
@@ -10,123 +10,19 @@ import { type AuditEvent, type RevocationReason, recordAuditEvent, recordAuditEv
  * so revoking the family row kills all of them at once, including ones a racing rotation inserts.
  */
 
-export type FamilyGrantType = "authorization_code" | "client_credentials";
+const SUCCESSOR_KEY = "refresh_successor_hmac";
 
 /**
- * Refresh tokens created at or before this instant have been idle too long (REFRESH_TOKEN_IDLE_SECONDS);
- * null when there is no idle limit.
+ * The successor pair of a refresh token is HMAC(server secret, presented token): any process can
+ * recompute it for an idempotent retry inside the grace window, and no plaintext is ever stored.
  */
-export function refreshIdleCutoff(config: Pick<Config, "refreshTokenIdleSeconds">, now: Date): Date | null {
-  const idle = config.refreshTokenIdleSeconds;
-  return idle === null ? null : new Date(now.getTime() - idle * 1000);
-}
-
-export interface IssuedTokens {
-  accessToken: string;
-  refreshToken: string | null;
-  expiresAt: Date;
-  scopes: string[];
-}
-
-export interface NewTokenFamily {
-  familyId: string;
-  applicationId: string;
-  userId: string;
-  grantType: FamilyGrantType;
-  scopes: string[];
-  /** Hash of the authorization code the family is issued from (replay revokes it). */
-  codeHash: string | null;
-  now: Date;
-  accessTokenTtlSeconds: number;
-}
-
-/** Creates the family and its first access and refresh tokens (random). Call inside the grant's transaction. */
-export async function createTokenFamily(db: Db, input: NewTokenFamily): Promise<IssuedTokens> {
-  await db
-    .insertInto("token_families")
-    .values({
-      id: input.familyId,
-      application_id: input.applicationId,
-      user_id: input.userId,
-      grant_type: input.grantType,
-      scopes: input.scopes,
-      code_hash: input.codeHash,
-      created_at: input.now,
-      revoked_at: null,
-      revoked_reason: null,
-    })
-    .execute();
-  return insertTokens(db, {
-    familyId: input.familyId,
-    applicationId: input.applicationId,
-    userId: input.userId,
-    scopes: input.scopes,
-    generation: 0,
-    now: input.now,
-    accessTokenTtlSeconds: input.accessTokenTtlSeconds,
-    accessToken: generateToken(),
-    refreshToken: generateToken(),
-  });
-}
-
-export interface TokenPair {
-  familyId: string;
-  applicationId: string;
-  userId: string;
-  scopes: string[];
-  generation: number;
-  now: Date;
-  accessTokenTtlSeconds: number;
-  accessToken: string;
-  refreshToken: string | null;
-}
-
-/** Persists the hashes of an access (+ refresh) token; the plaintexts only go back to the caller. */
-export async function insertTokens(db: Db, pair: TokenPair): Promise<IssuedTokens> {
-  const expiresAt = new Date(pair.now.getTime() + pair.accessTokenTtlSeconds * 1000);
-  await db
-    .insertInto("access_tokens")
-    .values({
-      token_hash: hashToken(pair.accessToken),
-      family_id: pair.familyId,
-      application_id: pair.applicationId,
-      user_id: pair.userId,
-      scopes: pair.scopes,
-      created_at: pair.now,
-      expires_at: expiresAt,
-    })
-    .execute();
-  if (pair.refreshToken !== null) {
-    await db
-      .insertInto("refresh_tokens")
-      .values({
-        token_hash: hashToken(pair.refreshToken),
-        family_id: pair.familyId,
-        generation: pair.generation,
-        scopes: pair.scopes,
-        created_at: pair.now,
-        used_at: null,
-      })
-      .execute();
-  }
-  return { accessToken: pair.accessToken, refreshToken: pair.refreshToken, expiresAt, scopes: pair.scopes };
-}
-
-/**
- * The successor pair of a refresh token. With a grace window it is HMAC(successor key, presented
- * token): any process recomputes the same pair for an idempotent retry, and no plaintext is stored.
- * The key is derived from SECRET_KEY and never stored, so a copy of the database cannot compute a
- * chain's live tokens from an old one. Without a grace window nothing needs recomputing: random.
- */
-export function deriveSuccessorTokens(
-  options: { successorKey: Uint8Array; graceSeconds: number },
+export async function deriveSuccessorTokens(
+  db: Db,
   presentedRefreshToken: string,
-): { accessToken: string; refreshToken: string } {
-  if (options.graceSeconds === 0) return { accessToken: generateToken(), refreshToken: generateToken() };
+): Promise<{ accessToken: string; refreshToken: string }> {
+  const key = await getServerSecret(db, SUCCESSOR_KEY);
   const derive = (label: string) =>
-    createHmac("sha256", options.successorKey)
-      .update(`${label}\0${presentedRefreshToken}`)
-      .digest("base64url");
+    createHmac("sha256", key).update(`${label}\0${presentedRefreshToken}`).digest("base64url");
   return { accessToken: derive("access"), refreshToken: derive("refresh") };
 }
 
@@ -174,22 +70,21 @@ export async function revokeTokenFamily(db: Db, familyId: string, revocation: Re
  */
 export async function revokeTokenFamilyOfToken(
   db: Db,
-  token: { applicationId: string; tokenHash: string },
+  client: ConfirmedClient,
+  tokenHash: string,
   revocation: Revocation,
 ): Promise<boolean> {
   const revoked = await db
     .updateTable("token_families")
     .set({ revoked_at: revocation.now, revoked_reason: revocation.reason })
-    .where("application_id", "=", token.applicationId)
+    .where("application_id", "=", client.id)
     .where("revoked_at", "is", null)
     .where("id", "in", (eb) =>
       eb
         .selectFrom("access_tokens")
         .select("family_id")
-        .where("token_hash", "=", token.tokenHash)
-        .unionAll(
-          eb.selectFrom("refresh_tokens").select("family_id").where("token_hash", "=", token.tokenHash),
-        ),
+        .where("token_hash", "=", tokenHash)
+        .unionAll(eb.selectFrom("refresh_tokens").select("family_id").where("token_hash", "=", tokenHash)),
     )
     .returning(["id", "user_id", "application_id"])
     .executeTakeFirst();

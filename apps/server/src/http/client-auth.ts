@@ -2,7 +2,7 @@ import type { Deps } from "../deps.ts";
 import { type AuthenticatedClient, authenticateClientCached } from "../domain/client-authentication.ts";
 import { invalidClient, invalidRequest } from "../oauth/errors.ts";
 import type { TokenEndpointAuthMethod } from "../oauth/metadata.ts";
-import type { Params } from "../oauth/token.ts";
+import type { Params } from "../oauth/params.ts";
 
 export interface ClientCredentials {
   method: TokenEndpointAuthMethod;

@@ -1,27 +1,86 @@
 /**
- * grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.6).
+ * grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.6): read → decide → write.
  *
- * Database round trips (client authentication included; "+1" is the SELECT application that client
- * authentication costs on this process's first request for the client or after a secret change):
- * - success: 1 (+1) — one statement consumes the code, checks client, expiry, redirect_uri and PKCE,
- *   and inserts family, access and refresh token (was 7: client auth, BEGIN, UPDATE, 3 INSERTs, COMMIT).
- * - invalid code / bad redirect_uri / PKCE / expired: the statement (0 rows), then the slow path: SELECT
- *   application (cached clients only), BEGIN, UPDATE, ROLLBACK (+1 SELECT when unknown or consumed).
- * - replay: the statement, then SELECT application (cached clients), BEGIN, UPDATE (0 rows), SELECT code,
- *   UPDATE families, INSERT audit ×2, COMMIT.
- * The SELECT application of the slow path confirms a cached client once: reporting the grant error
- * costs no second one.
+ * `decideCodeExchange` below is the only place any rule of this grant is stated; the read gathers what
+ * it needs in one query, and each outcome has exactly one write. Database round trips (client
+ * authentication included; the read also confirms a client matched from the process cache):
+ * - issue: 2 — the read, then one statement that consumes the code (compare-and-swap on
+ *   `consumed_at is null`) and creates the family with its first pair. If the swap fails, another
+ *   exchange won: read and decide again (which then finds a replay).
+ * - replay: 1 + the revocation transaction (BEGIN, UPDATE families, INSERT audit ×2, COMMIT).
+ * - every refusal: 1 (the read), nothing written; the code stays usable.
  */
 import { generateToken, hashToken, hasTokenShape } from "../crypto.ts";
 import type { Deps } from "../deps.ts";
-import { recordAuditEvent } from "../domain/audit.ts";
-import type { AuthenticatedClient } from "../domain/client-authentication.ts";
-import { exchangeCodeInOneStatement } from "../domain/one-statement-grants.ts";
-import { createTokenFamily, type IssuedTokens, revokeTokenFamiliesWhere } from "../domain/token-families.ts";
-import { requireCurrentClient } from "./client.ts";
+import {
+  type CodeExchangeState,
+  consumeCodeIntoFamily,
+  readCodeExchange,
+  revokeReplayedCode,
+} from "../domain/authorization-codes.ts";
+import {
+  type AuthenticatedClient,
+  type ConfirmedClient,
+  confirmAgainst,
+} from "../domain/client-authentication.ts";
+import type { IssuedTokens } from "../domain/issued-tokens.ts";
+import { countRevocations } from "../metrics.ts";
+import { staleClient } from "./client.ts";
 import { invalidGrant, invalidRequest } from "./errors.ts";
-import { computeS256Challenge, isValidCodeVerifier, verifyCodeVerifier } from "./pkce.ts";
-import { countDetection, type GrantOutcome, type Params } from "./token.ts";
+import type { Params } from "./params.ts";
+import { isValidCodeVerifier, verifyCodeVerifier } from "./pkce.ts";
+
+export interface CodeExchangeRequest {
+  redirectUri: string;
+  /** The presented code_verifier, or null when the request has none. */
+  verifier: string | null;
+}
+
+export type CodeExchangeDecision =
+  | { kind: "stale_client" }
+  | { kind: "refuse"; description: string }
+  | { kind: "replay"; client: ConfirmedClient; userId: string }
+  | { kind: "issue"; client: ConfirmedClient; userId: string; scopes: string[] };
+
+/** Every rule of the code grant, in order. Pure: state and time in, one decision out. */
+export function decideCodeExchange(
+  state: CodeExchangeState,
+  client: AuthenticatedClient,
+  request: CodeExchangeRequest,
+  now: Date,
+): CodeExchangeDecision {
+  // Client authentication comes first (SPEC §7.2): a secret reset or a deletion anywhere is seen here.
+  const confirmed = confirmAgainst(client, state.storedSecretHash);
+  if (!confirmed) return { kind: "stale_client" };
+  const { code } = state;
+  if (code === null) {
+    // Consumed long ago and cleaned up, but its family remembers it: still a replay.
+    if (state.issuedFamily) return { kind: "replay", client: confirmed, userId: state.issuedFamily.userId };
+    return { kind: "refuse", description: "Invalid authorization code" };
+  }
+  // Another client's code: refused without a word about it, and nothing of theirs is revoked.
+  if (code.applicationId !== confirmed.id)
+    return { kind: "refuse", description: "Invalid authorization code" };
+  // Single use (RFC 6749 §4.1.2): a second use revokes what the first one produced.
+  if (code.consumedAt !== null) return { kind: "replay", client: confirmed, userId: code.userId };
+  if (code.expiresAt.getTime() <= now.getTime())
+    return { kind: "refuse", description: "Authorization code expired" };
+  if (code.redirectUri !== request.redirectUri)
+    return { kind: "refuse", description: "redirect_uri does not match the authorization request" };
+  // PKCE (RFC 7636 §4.6): a verifier is required iff a challenge was bound; one sent for a code
+  // without a challenge is a downgrade attempt.
+  if (code.codeChallenge === null) {
+    if (request.verifier !== null)
+      return { kind: "refuse", description: "code_verifier sent for a code issued without PKCE" };
+  } else {
+    if (request.verifier === null) return { kind: "refuse", description: "Missing code_verifier" };
+    if (!isValidCodeVerifier(request.verifier))
+      return { kind: "refuse", description: "code_verifier must be 43-128 unreserved characters" };
+    if (!verifyCodeVerifier(request.verifier, code.codeChallenge, code.codeChallengeMethod ?? "plain"))
+      return { kind: "refuse", description: "code_verifier does not match the code challenge" };
+  }
+  return { kind: "issue", client: confirmed, userId: code.userId, scopes: code.scopes };
+}
 
 export async function exchangeAuthorizationCode(
   deps: Deps,
@@ -30,124 +89,48 @@ export async function exchangeAuthorizationCode(
 ): Promise<IssuedTokens> {
   const code = params.get("code");
   const redirectUri = params.get("redirect_uri");
-  const verifier = params.get("code_verifier") ?? null;
   if (code === undefined) throw invalidRequest("Missing code");
   if (redirectUri === undefined) throw invalidRequest("Missing redirect_uri");
+  const request = { redirectUri, verifier: params.get("code_verifier") ?? null };
   if (!hasTokenShape(code)) throw invalidGrant("Invalid authorization code");
   const codeHash = hashToken(code);
   const now = deps.clock.now();
 
-  // A malformed verifier never matches; the slow path says why.
-  if (verifier === null || isValidCodeVerifier(verifier)) {
-    const tokens = await exchangeCodeInOneStatement(
-      deps.db,
-      client,
-      {
-        familyId: deps.nextId(),
-        codeHash,
-        redirectUri,
-        verifier,
-        s256Challenge: verifier === null ? null : computeS256Challenge(verifier),
-      },
-      {
-        now,
-        accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,
-        accessToken: generateToken(),
-        refreshToken: generateToken(),
-      },
-    );
-    if (tokens) return tokens;
+  // A lost compare-and-swap means the state changed under us: read and decide once more. The second
+  // decision cannot be `issue` for the same reason (the code is consumed, or the application gone).
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const state = await readCodeExchange(deps.db, { clientId: client.id, codeHash });
+    const decision = decideCodeExchange(state, client, request, now);
+    switch (decision.kind) {
+      case "stale_client":
+        throw staleClient(deps, client);
+      case "refuse":
+        throw invalidGrant(decision.description);
+      case "replay": {
+        const revoked = await revokeReplayedCode(deps.db, decision.client, {
+          codeHash,
+          userId: decision.userId,
+          now,
+          nextId: deps.nextId,
+        });
+        deps.metrics.codeReplays.inc();
+        countRevocations(deps.metrics, "code_replay", revoked.length);
+        throw invalidGrant("Authorization code already used");
+      }
+      case "issue": {
+        const tokens = await consumeCodeIntoFamily(deps.db, decision.client, {
+          codeHash,
+          familyId: deps.nextId(),
+          userId: decision.userId,
+          scopes: decision.scopes,
+          now,
+          accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,
+          accessToken: generateToken(),
+          refreshToken: generateToken(),
+        });
+        if (tokens) return tokens;
+      }
+    }
   }
-  return exchangeSlowly(deps, client, { codeHash, redirectUri, verifier, now });
-}
-
-/** Every failure (and the replay revocation) in one transaction; also the path for stale cached clients. */
-async function exchangeSlowly(
-  deps: Deps,
-  client: AuthenticatedClient,
-  input: { codeHash: string; redirectUri: string; verifier: string | null; now: Date },
-): Promise<IssuedTokens> {
-  const { codeHash, redirectUri, verifier, now } = input;
-  await requireCurrentClient(deps, client);
-  const outcome: GrantOutcome = await deps.db.transaction().execute(async (trx) => {
-    // Single use: the conditional UPDATE is the only way to consume a code; of N racing exchanges
-    // exactly one sees the row (the others block on its lock, then see consumed_at set).
-    const consumed = await trx
-      .updateTable("authorization_codes")
-      .set({ consumed_at: now })
-      .where("code_hash", "=", codeHash)
-      .where("consumed_at", "is", null)
-      .returningAll()
-      .executeTakeFirst();
-
-    if (!consumed) {
-      const existing = await trx
-        .selectFrom("authorization_codes")
-        .select(["application_id", "user_id"])
-        .where("code_hash", "=", codeHash)
-        .executeTakeFirst();
-      if (existing && existing.application_id !== client.id)
-        return { ok: false, description: "Invalid authorization code" };
-      // Cleanup drops consumed codes an hour after expiry, but the family still records its code:
-      // a late replay is recognised from there.
-      const issued = existing
-        ? null
-        : await trx
-            .selectFrom("token_families")
-            .select("user_id")
-            .where("code_hash", "=", codeHash)
-            .where("application_id", "=", client.id)
-            .executeTakeFirst();
-      const userId = existing?.user_id ?? issued?.user_id;
-      if (userId === undefined) return { ok: false, description: "Invalid authorization code" };
-      // Replay (RFC 6749 §4.1.2): revoke what the code produced, and keep that revocation.
-      const revocation = { reason: "code_replay" as const, now, nextId: deps.nextId };
-      const families = await revokeTokenFamiliesWhere(trx, { codeHash }, revocation);
-      await recordAuditEvent(trx, {
-        id: deps.nextId(),
-        type: "authorization_code.replayed",
-        at: now,
-        userId,
-        applicationId: client.id,
-        familyId: families[0] ?? null,
-        data: { revoked_families: families },
-      });
-      return {
-        ok: false,
-        description: "Authorization code already used",
-        detected: { kind: "code_replay", revokedFamilies: families.length },
-      };
-    }
-
-    // Any failure below throws: the transaction rolls back and the code stays unconsumed.
-    if (consumed.application_id !== client.id) throw invalidGrant("Invalid authorization code");
-    if (new Date(consumed.expires_at).getTime() <= now.getTime())
-      throw invalidGrant("Authorization code expired");
-    if (consumed.redirect_uri !== redirectUri)
-      throw invalidGrant("redirect_uri does not match the authorization request");
-    if (consumed.code_challenge === null) {
-      if (verifier !== null) throw invalidGrant("code_verifier sent for a code issued without PKCE");
-    } else {
-      if (verifier === null) throw invalidGrant("Missing code_verifier");
-      const method = consumed.code_challenge_method ?? "plain";
-      if (!verifyCodeVerifier(verifier, consumed.code_challenge, method))
-        throw invalidGrant("code_verifier does not match the code challenge");
-    }
-
-    const tokens = await createTokenFamily(trx, {
-      familyId: deps.nextId(),
-      applicationId: client.id,
-      userId: consumed.user_id,
-      grantType: "authorization_code",
-      scopes: consumed.scopes,
-      codeHash,
-      now,
-      accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,
-    });
-    return { ok: true, tokens };
-  });
-
-  countDetection(deps, outcome);
-  if (!outcome.ok) throw invalidGrant(outcome.description);
-  return outcome.tokens;
+  throw new Error("authorization code exchange: the code changed twice under one request");
 }

@@ -1,22 +1,25 @@
 /**
- * grant_type=client_credentials (RFC 6749 §4.4): the application acts as its own bot user.
+ * grant_type=client_credentials (RFC 6749 §4.4): the application acts as its own bot user; no refresh
+ * token (§4.4.3).
  *
- * Database round trips (client authentication included): 1 (+1 SELECT application on this process's
- * first request for the client or after a secret change) — one statement re-checks the client, reads
- * its bot user and inserts family and access token (was 5: client auth, BEGIN, 2 INSERTs, COMMIT).
- * When it inserts nothing: SELECT application, then 400 unauthorized_client (no bot user) or 401.
- * No refresh token (RFC 6749 §4.4.3).
+ * Database round trips (client authentication included): 1 — one statement confirms the client
+ * against its row, reads its bot user and inserts family and access token (+1 SELECT application on
+ * this process's first request for the client or after a secret change). When it writes nothing, one
+ * read says why: stale client (401) or no bot user (400 unauthorized_client).
  */
 import { generateToken } from "../crypto.ts";
 import type { Deps } from "../deps.ts";
-import type { AuthenticatedClient } from "../domain/client-authentication.ts";
-import { issueClientCredentialsToken } from "../domain/one-statement-grants.ts";
-import type { IssuedTokens } from "../domain/token-families.ts";
+import { type AuthenticatedClient, confirmAgainst } from "../domain/client-authentication.ts";
+import {
+  issueClientCredentialsToken,
+  readClientCredentialsRefusal,
+} from "../domain/client-credentials-tokens.ts";
+import type { IssuedTokens } from "../domain/issued-tokens.ts";
 import { staleClient } from "./client.ts";
 import { invalidScope, unauthorizedClient } from "./errors.ts";
 import { CLIENT_CREDENTIALS_SCOPES } from "./metadata.ts";
+import type { Params } from "./params.ts";
 import { isSubset, parseRequestedScope } from "./scope.ts";
-import type { Params } from "./token.ts";
 
 export async function issueClientCredentials(
   deps: Deps,
@@ -29,25 +32,16 @@ export async function issueClientCredentials(
     : [...CLIENT_CREDENTIALS_SCOPES];
   if (!isSubset(scopes, CLIENT_CREDENTIALS_SCOPES))
     throw invalidScope(`client_credentials tokens may only carry: ${CLIENT_CREDENTIALS_SCOPES.join(" ")}`);
-  const tokens = await issueClientCredentialsToken(
-    deps.db,
-    client,
-    { familyId: deps.nextId(), scopes },
-    {
-      now: deps.clock.now(),
-      accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,
-      accessToken: generateToken(),
-    },
-  );
+  const tokens = await issueClientCredentialsToken(deps.db, client, {
+    familyId: deps.nextId(),
+    scopes,
+    now: deps.clock.now(),
+    accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,
+    accessToken: generateToken(),
+  });
   if (tokens) return tokens;
-  // Nothing inserted: either the application has no bot user, or the client is no longer current.
-  const application = await deps.db
-    .selectFrom("applications")
-    .select("bot_user_id")
-    .where("id", "=", client.id)
-    .where("client_secret_hash", "=", client.secretHash)
-    .executeTakeFirst();
-  if (!application) throw staleClient(deps, client);
-  if (application.bot_user_id === null) throw unauthorizedClient("This application has no bot user");
-  throw new Error("client_credentials statement inserted nothing for a current client with a bot user");
+  const refusal = await readClientCredentialsRefusal(deps.db, client.id);
+  if (!confirmAgainst(client, refusal.storedSecretHash)) throw staleClient(deps, client);
+  if (!refusal.hasBotUser) throw unauthorizedClient("This application has no bot user");
+  throw new Error("client_credentials wrote nothing for a current client with a bot user");
 }

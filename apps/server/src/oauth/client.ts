@@ -1,5 +1,10 @@
 import type { Deps } from "../deps.ts";
-import { type AuthenticatedClient, confirmClient, forgetClient } from "../domain/client-authentication.ts";
+import {
+  type AuthenticatedClient,
+  type ConfirmedClient,
+  confirmClient,
+  forgetClient,
+} from "../domain/client-authentication.ts";
 import { invalidClient, type OAuthError } from "./errors.ts";
 
 /**
@@ -12,10 +17,12 @@ export function staleClient(deps: Deps, client: AuthenticatedClient): OAuthError
   return invalidClient();
 }
 
-/**
- * Before a slow (transactional) path acts for a client matched only against the process cache: one
- * SELECT proves its secret is still the stored one, so a reset or deletion elsewhere is seen at once.
- */
-export async function requireCurrentClient(deps: Deps, client: AuthenticatedClient): Promise<void> {
-  if (!(await confirmClient(deps.db, client))) throw staleClient(deps, client);
+/** The confirmed client, reading its row if this request has not yet; invalid_client when stale. */
+export async function requireConfirmedClient(
+  deps: Deps,
+  client: AuthenticatedClient,
+): Promise<ConfirmedClient> {
+  const confirmed = await confirmClient(deps.db, client);
+  if (!confirmed) throw staleClient(deps, client);
+  return confirmed;
 }

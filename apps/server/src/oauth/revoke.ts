@@ -12,19 +12,19 @@ import type { Deps } from "../deps.ts";
 import type { AuthenticatedClient } from "../domain/client-authentication.ts";
 import { revokeTokenFamilyOfToken } from "../domain/token-families.ts";
 import { countRevocations } from "../metrics.ts";
-import { requireCurrentClient } from "./client.ts";
+import { requireConfirmedClient } from "./client.ts";
 import { invalidRequest } from "./errors.ts";
-import type { Params } from "./token.ts";
+import type { Params } from "./params.ts";
 
 export async function revokeToken(deps: Deps, client: AuthenticatedClient, params: Params): Promise<void> {
   const token = params.get("token");
   if (token === undefined) throw invalidRequest("Missing token");
-  await requireCurrentClient(deps, client);
+  const confirmed = await requireConfirmedClient(deps, client);
   if (!hasTokenShape(token)) return;
   const revocation = { reason: "client_revocation", now: deps.clock.now(), nextId: deps.nextId } as const;
-  const target = { applicationId: client.id, tokenHash: hashToken(token) };
+  const tokenHash = hashToken(token);
   const revoked = await deps.db
     .transaction()
-    .execute((trx) => revokeTokenFamilyOfToken(trx, target, revocation));
+    .execute((trx) => revokeTokenFamilyOfToken(trx, confirmed, tokenHash, revocation));
   countRevocations(deps.metrics, "client_revocation", revoked ? 1 : 0);
 }

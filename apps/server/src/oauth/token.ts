@@ -1,37 +1,13 @@
 import type { Deps } from "../deps.ts";
 import type { AuthenticatedClient } from "../domain/client-authentication.ts";
-import type { IssuedTokens } from "../domain/token-families.ts";
-import { countRevocations } from "../metrics.ts";
+import type { IssuedTokens } from "../domain/issued-tokens.ts";
 import { exchangeAuthorizationCode } from "./authorization-code-grant.ts";
 import { issueClientCredentials } from "./client-credentials-grant.ts";
 import { invalidRequest, unsupportedGrantType } from "./errors.ts";
 import { isGrantType } from "./metadata.ts";
-import { rotateRefreshToken } from "./refresh-token-grant.ts";
+import type { Params } from "./params.ts";
+import { refreshAccessToken } from "./refresh-token-grant.ts";
 import { formatScope } from "./scope.ts";
-
-/** Form parameters after the HTTP edge: each name at most once, empty values already dropped. */
-export type Params = ReadonlyMap<string, string>;
-
-/**
- * What a grant's transaction decides: tokens, or why the grant is invalid. The failure is returned,
- * not thrown, so a revocation made on the way commits; the caller throws invalid_grant afterwards.
- * `graceRetry` and `detected` say what happened, for the metrics once it has committed.
- */
-export type GrantOutcome =
-  | { ok: true; tokens: IssuedTokens; graceRetry?: true }
-  | {
-      ok: false;
-      description: string;
-      detected?: { kind: "refresh_reuse" | "code_replay"; revokedFamilies: number };
-    };
-
-/** Counts a reuse or replay (and the families it revoked) once its transaction has committed. */
-export function countDetection(deps: Deps, outcome: GrantOutcome): void {
-  if (outcome.ok || !outcome.detected) return;
-  const { kind, revokedFamilies } = outcome.detected;
-  (kind === "refresh_reuse" ? deps.metrics.refreshReuseDetected : deps.metrics.codeReplays).inc();
-  countRevocations(deps.metrics, kind, revokedFamilies);
-}
 
 export interface TokenResponse {
   access_token: string;
@@ -54,7 +30,7 @@ function toTokenResponse(tokens: IssuedTokens, now: Date): TokenResponse {
 
 const grants = {
   authorization_code: exchangeAuthorizationCode,
-  refresh_token: rotateRefreshToken,
+  refresh_token: refreshAccessToken,
   client_credentials: issueClientCredentials,
 } as const;
 

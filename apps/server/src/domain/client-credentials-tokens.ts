@@ -1,0 +1,86 @@
+import { hashToken } from "../crypto.ts";
+import type { Db } from "../db/database.ts";
+import type { AuthenticatedClient } from "./client-authentication.ts";
+import { accessTokenExpiry, type IssuedTokens, orNoneOnDeletedParent } from "./issued-tokens.ts";
+
+export interface ClientCredentialsIssue {
+  familyId: string;
+  scopes: string[];
+  now: Date;
+  accessTokenTtlSeconds: number;
+  accessToken: string;
+}
+
+/**
+ * client_credentials' only write, one statement: a family for the application's bot user and its
+ * access token. It takes a client that may be unconfirmed because the statement confirms it itself:
+ * it writes only if the application's stored secret hash is still the presented one. Null when it
+ * wrote nothing (stale client, no bot user, or the application deleted meanwhile).
+ */
+export async function issueClientCredentialsToken(
+  db: Db,
+  client: AuthenticatedClient,
+  issue: ClientCredentialsIssue,
+): Promise<IssuedTokens | null> {
+  const expiresAt = accessTokenExpiry(issue.now, issue.accessTokenTtlSeconds);
+  const rows = await orNoneOnDeletedParent(() =>
+    db
+      .with("family", (qc) =>
+        qc
+          .insertInto("token_families")
+          .columns(["id", "application_id", "user_id", "grant_type", "scopes", "code_hash", "created_at"])
+          .expression((eb) =>
+            eb
+              .selectFrom("applications")
+              .select([
+                eb.val(issue.familyId).as("id"),
+                "applications.id as application_id",
+                "applications.bot_user_id",
+                eb.val("client_credentials").as("grant_type"),
+                eb.val(issue.scopes).as("scopes"),
+                eb.val(null).as("code_hash"),
+                eb.val(issue.now).as("created_at"),
+              ])
+              .where("applications.id", "=", client.id)
+              .where("applications.client_secret_hash", "=", client.secretHash)
+              .where("applications.bot_user_id", "is not", null),
+          )
+          .returning(["id", "user_id"]),
+      )
+      .insertInto("access_tokens")
+      .columns(["token_hash", "family_id", "application_id", "user_id", "scopes", "created_at", "expires_at"])
+      .expression((eb) =>
+        eb
+          .selectFrom("family")
+          .select([
+            eb.val(hashToken(issue.accessToken)).as("token_hash"),
+            "family.id",
+            eb.val(client.id).as("application_id"),
+            "family.user_id",
+            eb.val(issue.scopes).as("scopes"),
+            eb.val(issue.now).as("created_at"),
+            eb.val(expiresAt).as("expires_at"),
+          ]),
+      )
+      .returning("family_id")
+      .execute(),
+  );
+  if (rows.length === 0) return null;
+  return { accessToken: issue.accessToken, refreshToken: null, expiresAt, scopes: issue.scopes };
+}
+
+/** Why nothing was written: the application's bot user and current secret hash (null: deleted). */
+export async function readClientCredentialsRefusal(
+  db: Db,
+  clientId: string,
+): Promise<{ storedSecretHash: string | null; hasBotUser: boolean }> {
+  const row = await db
+    .selectFrom("applications")
+    .select(["client_secret_hash", "bot_user_id"])
+    .where("id", "=", clientId)
+    .executeTakeFirst();
+  return {
+    storedSecretHash: row?.client_secret_hash ?? null,
+    hasBotUser: (row?.bot_user_id ?? null) !== null,
+  };
+}

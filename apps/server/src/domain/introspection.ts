@@ -1,0 +1,83 @@
+import type { Db } from "../db/database.ts";
+
+interface LiveToken {
+  scopes: string[];
+  userId: string;
+  createdAt: Date;
+}
+
+/**
+ * Introspection's one read: the calling application's stored secret hash (null: gone), and its live
+ * access or refresh token with this hash (a hash is 256 bits: at most one of them matches). Live means
+ * of this application, in a family not revoked; an access token unexpired; a refresh token unused (its
+ * idle expiry is the caller's rule).
+ */
+export async function readIntrospection(
+  db: Db,
+  input: { clientId: string; tokenHash: string; now: Date },
+): Promise<{
+  storedSecretHash: string | null;
+  access: (LiveToken & { expiresAt: Date }) | null;
+  refresh: LiveToken | null;
+}> {
+  const row = await db
+    .selectFrom("applications as app")
+    .leftJoin("access_tokens as a", (join) =>
+      join
+        .on("a.token_hash", "=", input.tokenHash)
+        .onRef("a.application_id", "=", "app.id")
+        .on("a.expires_at", ">", input.now),
+    )
+    .leftJoin("token_families as af", (join) =>
+      join.onRef("af.id", "=", "a.family_id").on("af.revoked_at", "is", null),
+    )
+    .leftJoin("refresh_tokens as r", (join) =>
+      join.on("r.token_hash", "=", input.tokenHash).on("r.used_at", "is", null),
+    )
+    .leftJoin("token_families as rf", (join) =>
+      join
+        .onRef("rf.id", "=", "r.family_id")
+        .onRef("rf.application_id", "=", "app.id")
+        .on("rf.revoked_at", "is", null),
+    )
+    .select([
+      "app.client_secret_hash",
+      "af.id as access_family_id",
+      "a.scopes as access_scopes",
+      "a.user_id as access_user_id",
+      "a.created_at as access_created_at",
+      "a.expires_at as access_expires_at",
+      "rf.id as refresh_family_id",
+      "rf.user_id as refresh_user_id",
+      "r.scopes as refresh_scopes",
+      "r.created_at as refresh_created_at",
+    ])
+    .where("app.id", "=", input.clientId)
+    .executeTakeFirst();
+  if (!row) return { storedSecretHash: null, access: null, refresh: null };
+  const access =
+    row.access_family_id === null ||
+    row.access_scopes === null ||
+    row.access_user_id === null ||
+    row.access_created_at === null ||
+    row.access_expires_at === null
+      ? null
+      : {
+          scopes: row.access_scopes,
+          userId: row.access_user_id,
+          createdAt: new Date(row.access_created_at),
+          expiresAt: new Date(row.access_expires_at),
+        };
+  const refresh =
+    row.refresh_family_id === null ||
+    row.refresh_scopes === null ||
+    row.refresh_user_id === null ||
+    row.refresh_created_at === null
+      ? null
+      : {
+          scopes: row.refresh_scopes,
+          userId: row.refresh_user_id,
+          createdAt: new Date(row.refresh_created_at),
+        };
+  return { storedSecretHash: row.client_secret_hash, access, refresh };
+}
