@@ -58,7 +58,7 @@ async function countingDatabase(): Promise<DatabaseHandle & { otherProcess: Data
 
 const database = await countingDatabase();
 afterAll(() => database.close());
-const t = createTestAppOn(database);
+const t = await createTestAppOn(database);
 
 const { owner, client } = await setupClient(t);
 const alice = await registerUser(t);

@@ -1,8 +1,8 @@
 import { createHmac } from "node:crypto";
+import { generateToken } from "../crypto.ts";
 import type { Db } from "../db/database.ts";
 import { type AuditEvent, type RevocationReason, recordAuditEvent, recordAuditEvents } from "./audit.ts";
 import type { ConfirmedClient } from "./client-authentication.ts";
-import { getServerSecret } from "./server-secrets.ts";
 
 /**
  * A token family is one grant (SPEC §4): every access and refresh token descended from one code
@@ -10,19 +10,21 @@ import { getServerSecret } from "./server-secrets.ts";
  * so revoking the family row kills all of them at once, including ones a racing rotation inserts.
  */
 
-const SUCCESSOR_KEY = "refresh_successor_hmac";
-
 /**
- * The successor pair of a refresh token is HMAC(server secret, presented token): any process can
- * recompute it for an idempotent retry inside the grace window, and no plaintext is ever stored.
+ * The successor pair of a refresh token. With a grace window it is HMAC(successor key, presented
+ * token): any process recomputes the same pair for an idempotent retry, and no plaintext is stored.
+ * The key is derived from SECRET_KEY and never stored, so a copy of the database cannot compute a
+ * chain's live tokens from an old one. Without a grace window nothing needs recomputing: random.
  */
-export async function deriveSuccessorTokens(
-  db: Db,
+export function deriveSuccessorTokens(
+  options: { successorKey: Uint8Array; graceSeconds: number },
   presentedRefreshToken: string,
-): Promise<{ accessToken: string; refreshToken: string }> {
-  const key = await getServerSecret(db, SUCCESSOR_KEY);
+): { accessToken: string; refreshToken: string } {
+  if (options.graceSeconds === 0) return { accessToken: generateToken(), refreshToken: generateToken() };
   const derive = (label: string) =>
-    createHmac("sha256", key).update(`${label}\0${presentedRefreshToken}`).digest("base64url");
+    createHmac("sha256", options.successorKey)
+      .update(`${label}\0${presentedRefreshToken}`)
+      .digest("base64url");
   return { accessToken: derive("access"), refreshToken: derive("refresh") };
 }
 

@@ -8,7 +8,13 @@ import { introspectToken } from "../oauth/introspect.ts";
 import type { Params } from "../oauth/params.ts";
 import { revokeToken } from "../oauth/revoke.ts";
 import { handleTokenRequest } from "../oauth/token.ts";
-import { BodyTooLargeError, InvalidEncodingError, mediaType, readBodyText } from "./body.ts";
+import {
+  BodyAbortedError,
+  BodyTooLargeError,
+  InvalidEncodingError,
+  mediaType,
+  readBodyText,
+} from "./body.ts";
 import { authenticateClientRequest } from "./client-auth.ts";
 import { limitByIp } from "./rate-limit.ts";
 
@@ -44,6 +50,7 @@ async function readOAuthForm(request: Request): Promise<Params> {
     if (error instanceof BodyTooLargeError)
       throw new OAuthError("invalid_request", "Request body too large", { status: 413 });
     if (error instanceof InvalidEncodingError) throw invalidRequest("The body is not valid UTF-8");
+    if (error instanceof BodyAbortedError) throw invalidRequest("The body arrived incomplete");
     throw error;
   }
   const seen = new Set<string>();

@@ -151,7 +151,10 @@ export async function refreshAccessToken(
     graceSeconds: deps.config.refreshReuseGraceSeconds,
     idleSeconds: deps.config.refreshTokenIdleSeconds,
   };
-  const successor = await deriveSuccessorTokens(deps.db, presented);
+  const successor = deriveSuccessorTokens(
+    { successorKey: deps.keys.successorKey, graceSeconds: policy.graceSeconds },
+    presented,
+  );
   const successorHashes = {
     access: hashToken(successor.accessToken),
     refresh: hashToken(successor.refreshToken),
