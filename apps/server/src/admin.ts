@@ -3,9 +3,12 @@
  * the same environment as the server (config.ts). Exit 0 on success, 1 with a message on stderr on
  * bad input or failure.
  */
+import { AdminInputError } from "./admin/command.ts";
+import { operatorCommands } from "./admin/commands.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { DataDirLockedError } from "./db/data-dir-lock.ts";
 import { openDatabase } from "./db/database.ts";
+import { DatabaseUnavailableError } from "./db/reachability.ts";
 import { reencryptStoredKeys } from "./domain/server-secrets.ts";
 import { loadServerKeys, SecretKeyError } from "./secret-key.ts";
 
@@ -32,6 +35,7 @@ const commands: Record<string, Command> = {
       }
     },
   },
+  ...operatorCommands,
 };
 
 class UsageError extends Error {}
@@ -67,6 +71,8 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     const known =
       error instanceof UsageError ||
+      error instanceof AdminInputError ||
+      error instanceof DatabaseUnavailableError ||
       error instanceof ConfigError ||
       error instanceof SecretKeyError ||
       error instanceof DataDirLockedError;

@@ -367,3 +367,24 @@ export async function removeApplication(
     });
   });
 }
+
+/** Every application with its owner, oldest first (operators: `bun run admin apps:list`). */
+export async function listAllApplications(
+  db: Db,
+  options: { limit: number; ownerId?: string },
+): Promise<Application[]> {
+  let query = db.selectFrom("applications").selectAll().orderBy("id").limit(options.limit);
+  if (options.ownerId !== undefined) query = query.where("owner_id", "=", options.ownerId);
+  const rows = await query.execute();
+  if (rows.length === 0) return [];
+  const owners = await db
+    .selectFrom("users")
+    .selectAll()
+    .where("id", "in", [...new Set(rows.map((row) => row.owner_id))])
+    .execute();
+  const ownerOf = new Map(owners.map((owner) => [owner.id, owner]));
+  return rows.flatMap((row) => {
+    const owner = ownerOf.get(row.owner_id);
+    return owner ? [toApplication(row, owner)] : [];
+  });
+}

@@ -5,7 +5,9 @@ export type RevocationReason =
   | "refresh_reuse"
   | "code_replay"
   | "client_revocation"
-  | "authorization_revoked";
+  | "authorization_revoked"
+  /** An operator revoked every grant of the user (`bun run admin users:revoke-grants`). */
+  | "admin_revocation";
 
 /**
  * What each audit event records besides its columns (type, time, user, application, family).

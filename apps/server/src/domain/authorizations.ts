@@ -111,3 +111,55 @@ export async function revokeAuthorization(
     return { revokedFamilies: families.length };
   });
 }
+
+/**
+ * Every grant of a user at once (an operator after an incident): every live family revoked, codes not
+ * yet exchanged deleted, every remembered consent forgotten, one `authorization.revoked` event per
+ * application. Same order as revokeAuthorization, for the same reason.
+ */
+export async function revokeAllAuthorizations(
+  db: Db,
+  input: { userId: string; now: Date; nextId: () => string },
+): Promise<{ revokedFamilies: number; forgottenConsents: number }> {
+  return db.transaction().execute(async (trx) => {
+    await trx
+      .deleteFrom("authorization_codes")
+      .where("user_id", "=", input.userId)
+      .where("consumed_at", "is", null)
+      .execute();
+    const families = await trx
+      .selectFrom("token_families")
+      .select(["id", "application_id"])
+      .where("user_id", "=", input.userId)
+      .where("revoked_at", "is", null)
+      .execute();
+    const revoked = await revokeTokenFamiliesWhere(
+      trx,
+      { userId: input.userId },
+      { reason: "admin_revocation", now: input.now, nextId: input.nextId },
+    );
+    const consents = await trx
+      .deleteFrom("authorizations")
+      .where("user_id", "=", input.userId)
+      .returning("application_id")
+      .execute();
+    const byApplication = new Map<string, string[]>();
+    for (const { application_id } of consents) byApplication.set(application_id, []);
+    for (const family of families)
+      if (revoked.includes(family.id))
+        byApplication.set(family.application_id, [
+          ...(byApplication.get(family.application_id) ?? []),
+          family.id,
+        ]);
+    for (const [applicationId, revokedFamilies] of byApplication)
+      await recordAuditEvent(trx, {
+        id: input.nextId(),
+        type: "authorization.revoked",
+        at: input.now,
+        userId: input.userId,
+        applicationId,
+        data: { revoked_families: revokedFamilies },
+      });
+    return { revokedFamilies: revoked.length, forgottenConsents: consents.length };
+  });
+}

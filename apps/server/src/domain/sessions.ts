@@ -56,3 +56,9 @@ export async function validateSessionToken(
 export async function invalidateSession(db: Db, sessionId: string): Promise<void> {
   await db.deleteFrom("sessions").where("id", "=", sessionId).execute();
 }
+
+/** Signs the user out everywhere; returns how many sessions ended. */
+export async function invalidateUserSessions(db: Db, userId: string): Promise<number> {
+  const result = await db.deleteFrom("sessions").where("user_id", "=", userId).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type { Db } from "../db/database.ts";
 import { uniqueViolation } from "../db/errors.ts";
 import type { UserRow } from "../db/schema.ts";
+import { isSnowflake } from "../snowflake.ts";
 import { ApiError } from "./errors.ts";
 
 /** The Fluxer user object; `email`/`verified` only when the caller may see them. */
@@ -137,4 +138,24 @@ export async function verifyUserPassword(user: UserRow | null, password: string)
 export async function verifySudoPassword(user: UserRow, password: string): Promise<boolean> {
   if (!user.password_hash) return false;
   return Bun.password.verify(password, user.password_hash);
+}
+
+/** Users by id (oldest first), humans only unless `includeBots`; `afterId` pages on. */
+export async function listUsers(
+  db: Db,
+  options: { limit: number; afterId?: string; includeBots?: boolean },
+): Promise<UserRow[]> {
+  let query = db.selectFrom("users").selectAll().orderBy("id").limit(options.limit);
+  if (!options.includeBots) query = query.where("bot", "=", false);
+  if (options.afterId !== undefined) query = query.where("id", ">", options.afterId);
+  return query.execute();
+}
+
+/** The user an operator names: a snowflake id (bots too), else a username or email (humans). */
+export async function findUserByIdOrLogin(db: Db, idOrLogin: string): Promise<UserRow | null> {
+  if (isSnowflake(idOrLogin)) {
+    const user = await findUserById(db, idOrLogin);
+    if (user) return user;
+  }
+  return findUserByLogin(db, idOrLogin);
 }

@@ -90,10 +90,13 @@ function toChanges(input: z.infer<typeof changes>): ApplicationChanges {
   };
 }
 
+/** applications.create's input; the admin CLI's apps:create validates with it too. */
+export const createApplicationInput = z.object({ ...changes.shape, name });
+
 export const applicationsRouter = router({
   create: protectedProcedure
     .use(rateLimited("applications:create"))
-    .input(z.object({ ...changes.shape, name }))
+    .input(createApplicationInput)
     .mutation(async ({ ctx, input }) => {
       const created = await createApplication(ctx.db, {
         id: ctx.nextId(),

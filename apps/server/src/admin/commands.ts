@@ -1,0 +1,15 @@
+import type { AdminCommand } from "./command.ts";
+import { appsCreate } from "./commands/apps-create.ts";
+import { appsList } from "./commands/apps-list.ts";
+import { dbMigrate } from "./commands/db-migrate.ts";
+import { usersList } from "./commands/users-list.ts";
+import { usersRevokeGrants } from "./commands/users-revoke-grants.ts";
+
+/** The operator commands of issue 15; `bun run admin` (src/admin.ts) dispatches to them. */
+export const operatorCommands: Record<string, AdminCommand> = {
+  "users:list": usersList,
+  "users:revoke-grants": usersRevokeGrants,
+  "apps:create": appsCreate,
+  "apps:list": appsList,
+  "db:migrate": dbMigrate,
+};
