@@ -17,6 +17,12 @@ describe("config", () => {
     expect(() => loadConfig({ PORT: "eighty" })).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: "eighty" })).toThrow(/PORT/);
     expect(() => loadConfig({ WORKER_ID: "2048" })).toThrow(/WORKER_ID/);
+    // 1023 belongs to the admin CLI; METRICS_PORT is a port.
+    expect(() => loadConfig({ WORKER_ID: "1023" })).toThrow(/WORKER_ID/);
+    expect(loadConfig({ WORKER_ID: "1022" }).workerId).toBe(1022);
+    expect(() => loadConfig({ METRICS_PORT: "70000" })).toThrow(/METRICS_PORT/);
+    expect(loadConfig({}).metricsPort).toBeNull();
+    expect(loadConfig({ METRICS_PORT: "9464" }).metricsPort).toBe(9464);
     expect(() => loadConfig({ DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL/);
     expect(() => loadConfig({ REFRESH_REUSE_GRACE_SECONDS: "-1" })).toThrow(/REFRESH_REUSE_GRACE_SECONDS/);
   });

@@ -79,7 +79,8 @@ const schema = z.object({
   ISSUER: issuer.optional(),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   DATA_DIR: z.string().min(1).default("./data"),
-  WORKER_ID: integer(0, 1023).default(0),
+  // 1023 is the admin CLI's (admin/command.ts), so its ids never collide with a server's.
+  WORKER_ID: integer(0, 1022).default(0),
   ACCESS_TOKEN_TTL_SECONDS: seconds(1).default(604800),
   AUTHORIZATION_CODE_TTL_SECONDS: seconds(1).default(600),
   SESSION_TTL_SECONDS: seconds(1).default(30 * 24 * 3600),
