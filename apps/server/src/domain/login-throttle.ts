@@ -53,7 +53,8 @@ function keysOf(attempt: LoginAttempt) {
 
 type LoginBucket = keyof ReturnType<typeof keysOf>;
 
-function refused(result: RateLimitResult): LoginVerdict {
+function refused(deps: RateLimitDeps, result: RateLimitResult): LoginVerdict {
+  deps.metrics?.rateLimited.inc({ bucket: result.bucket });
   return { allowed: false, retryAfterSeconds: result.retryAfterSeconds };
 }
 
@@ -68,17 +69,17 @@ export async function claimLoginAttempt(deps: RateLimitDeps, attempt: LoginAttem
 
   if (attempt.deviceId !== null) {
     const device = await hit("auth:login:device");
-    return device.allowed ? ALLOWED : refused(device);
+    return device.allowed ? ALLOWED : refused(deps, device);
   }
   // In this order, and each only once the previous allowed: a refused address counts nothing further.
   const ip = await hit("auth:login:ip");
-  if (!ip.allowed) return refused(ip);
+  if (!ip.allowed) return refused(deps, ip);
   const own = await hit("auth:login:account-ip");
-  if (!own.allowed) return refused(own);
+  if (!own.allowed) return refused(deps, own);
   const account = await hit("auth:login:account");
   if (account.allowed) return ALLOWED;
   const firstFromThisAddress = own.remaining === own.limit - 1;
-  return firstFromThisAddress ? { allowed: true, delayMs: SLOW_DOWN_MS } : refused(account);
+  return firstFromThisAddress ? { allowed: true, delayMs: SLOW_DOWN_MS } : refused(deps, account);
 }
 
 /** The password was right: this attempt no longer counts, and this address starts afresh on the account. */
