@@ -165,13 +165,14 @@ describe("the packed tarball", () => {
     }
   });
 
-  test("has a version, no private flag, and @trpc/* peers whose range includes the server's version", () => {
+  test("has a version, no private flag, jose as its only dependency, and @trpc/* peers whose range includes the server's version", () => {
     const manifest = JSON.parse(
       readFileSync(join(project, "node_modules", "@fluxer", "client", "package.json"), "utf8"),
     );
     expect(manifest.version).toBe("0.1.0");
     expect(manifest.private).toBeUndefined();
-    expect(manifest.dependencies).toBeUndefined();
+    // jose verifies id_tokens (OpenID Connect); tRPC is a peer so that the app and the client share one copy.
+    expect(Object.keys(manifest.dependencies ?? {})).toEqual(["jose"]);
     const server = JSON.parse(readFileSync(join(REPO_ROOT, "apps", "server", "package.json"), "utf8"));
     for (const peer of ["@trpc/client", "@trpc/server"]) {
       expect(Bun.semver.satisfies(server.dependencies["@trpc/server"], manifest.peerDependencies[peer])).toBe(
