@@ -1,6 +1,6 @@
 /**
  * The server-rendered pages as a first-time user meets them, in Chromium at 1280 and 375 px:
- * consent page focus order and account switching, plain-words error pages with a way home, the HTML
+ * consent page focus order and account switching, sign-in and sign-up forms, plain-words error pages with a way home, the HTML
  * 404, the favicon, and no console errors anywhere.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -346,6 +346,44 @@ describe("error pages", () => {
         await page.getByRole("link", { name: "Go to the Fluxer home page" }).click();
         await page.waitForURL(`${issuer}/`);
         expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Fluxer");
+        await context.close();
+      }, 60_000);
+});
+
+describe("sign-in and sign-up pages", () => {
+  const forms = [
+    {
+      name: "login",
+      heading: "Sign in",
+      labels: ["Username or email", "Password"],
+      button: "Sign in",
+      other: { name: "Create one", href: "/register?return_to=%2Fdevelopers%2Fapplications" },
+    },
+    {
+      name: "register",
+      heading: "Create an account",
+      labels: ["Username", "Email", "Password (at least 8 characters)"],
+      button: "Create account",
+      other: { name: "Sign in", href: "/login?return_to=%2Fdevelopers%2Fapplications" },
+    },
+  ];
+  for (const viewport of [WIDE, NARROW])
+    for (const form of forms)
+      test(`${form.name} at ${viewport.width} px: labelled fields, the other form keeps return_to`, async () => {
+        const context = await browser.newContext({ viewport });
+        const page = await context.newPage();
+        const response = await page.goto(`${issuer}/${form.name}?return_to=%2Fdevelopers%2Fapplications`);
+        expect(response?.status()).toBe(200);
+        expect(response?.headers()["x-frame-options"]).toBe("DENY");
+        expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe(form.heading);
+        for (const label of form.labels)
+          await expect(page.getByLabel(label, { exact: true }).isVisible()).resolves.toBe(true);
+        await expect(page.getByRole("button", { name: form.button }).isVisible()).resolves.toBe(true);
+        expect(
+          await page.getByRole("link", { name: form.other.name, exact: true }).getAttribute("href"),
+        ).toBe(form.other.href);
+        if (viewport === NARROW) await expectFitsNarrowScreen(page);
+        await page.screenshot({ path: `${artifacts}${form.name}-${viewport.width}.png`, fullPage: true });
         await context.close();
       }, 60_000);
 });
