@@ -8,6 +8,7 @@ import { healthRoutes } from "./http/health.ts";
 import { notFoundPage, prefersHtml } from "./http/html.ts";
 import { iconRoutes } from "./http/icons.ts";
 import { metadataRoutes } from "./http/metadata.ts";
+import { oidcRoutes } from "./http/oidc.ts";
 import { openApiRoutes } from "./http/openapi.ts";
 import { pagesRoutes } from "./http/pages.ts";
 import { retryLaterResponse } from "./http/rate-limit.ts";
@@ -76,6 +77,7 @@ export function createApp(deps: Deps) {
     .use(healthRoutes(deps))
     .use(trpcRoutes(deps))
     .use(metadataRoutes(deps))
+    .use(oidcRoutes(deps))
     .use(openApiRoutes(deps))
     .use(authorizeRoutes(deps))
     .use(tokenRoutes(deps))

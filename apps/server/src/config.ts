@@ -83,6 +83,7 @@ const schema = z.object({
   WORKER_ID: integer(0, 1022).default(0),
   ACCESS_TOKEN_TTL_SECONDS: seconds(1).default(604800),
   AUTHORIZATION_CODE_TTL_SECONDS: seconds(1).default(600),
+  ID_TOKEN_TTL_SECONDS: seconds(1).default(3600),
   SESSION_TTL_SECONDS: seconds(1).default(30 * 24 * 3600),
   REFRESH_REUSE_GRACE_SECONDS: seconds().default(0),
   REFRESH_TOKEN_IDLE_SECONDS: seconds(1).optional(),
@@ -125,6 +126,8 @@ export interface Config {
   readonly workerId: number;
   readonly accessTokenTtlSeconds: number;
   readonly authorizationCodeTtlSeconds: number;
+  /** OpenID Connect ID tokens live this long; a retired signing key stays published as long. */
+  readonly idTokenTtlSeconds: number;
   readonly sessionTtlSeconds: number;
   readonly refreshReuseGraceSeconds: number;
   readonly refreshTokenIdleSeconds: number | null;
@@ -183,6 +186,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerId: value.WORKER_ID,
     accessTokenTtlSeconds: value.ACCESS_TOKEN_TTL_SECONDS,
     authorizationCodeTtlSeconds: value.AUTHORIZATION_CODE_TTL_SECONDS,
+    idTokenTtlSeconds: value.ID_TOKEN_TTL_SECONDS,
     sessionTtlSeconds: value.SESSION_TTL_SECONDS,
     refreshReuseGraceSeconds: value.REFRESH_REUSE_GRACE_SECONDS,
     refreshTokenIdleSeconds: value.REFRESH_TOKEN_IDLE_SECONDS ?? null,

@@ -15,7 +15,10 @@ const redirectUri = "https://client.example/callback";
 
 async function createApp(name: string) {
   const created = await t
-    .caller({ user: owner.row, session: { id: "s", userId: owner.user.id, expiresAt: new Date(8.64e15) } })
+    .caller({
+      user: owner.row,
+      session: { id: "s", userId: owner.user.id, expiresAt: new Date(8.64e15), authenticatedAt: new Date(0) },
+    })
     .applications.create({ name, redirect_uris: [redirectUri] });
   return {
     id: created.id,
@@ -88,7 +91,12 @@ describe("authorizations.list / authorizations.revoke", () => {
       await t
         .caller({
           user: owner.row,
-          session: { id: "s", userId: owner.user.id, expiresAt: new Date(8.64e15) },
+          session: {
+            id: "s",
+            userId: owner.user.id,
+            expiresAt: new Date(8.64e15),
+            authenticatedAt: new Date(0),
+          },
         })
         .authorizations.list(),
     ).toEqual([]);

@@ -104,7 +104,9 @@ describe("GET /v1/oauth2/authorize: redirected errors", () => {
     ["bad PKCE method", { code_challenge_method: "S512" }, "invalid_request"],
     ["malformed S256 challenge", { code_challenge: "short" }, "invalid_request"],
     ["method without challenge", { code_challenge: null }, "invalid_request"],
-    ["unknown prompt", { prompt: "login" }, "invalid_request"],
+    ["unknown prompt", { prompt: "select_account" }, "invalid_request"],
+    ["prompt=none with another value", { prompt: "none login" }, "invalid_request"],
+    ["malformed max_age", { max_age: "-1" }, "invalid_request"],
     ["response_mode other than query", { response_mode: "fragment" }, "invalid_request"],
   ])("%s → the error at the redirect URI with state and iss", async (_name, overrides, error) => {
     const res = await t.request(`/v1/oauth2/authorize?${authorizeQuery(overrides)}`);

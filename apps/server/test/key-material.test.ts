@@ -8,6 +8,7 @@ import { sql } from "kysely";
 import { hashToken } from "../src/crypto.ts";
 import type { Db } from "../src/db/database.ts";
 import { generateInteractionKeyPair, signInteraction } from "../src/domain/interaction-signing.ts";
+import { currentSigningKey } from "../src/domain/signing-keys.ts";
 import { isEncrypted, SecretKeyError } from "../src/secret-key.ts";
 import { startServer } from "../src/server.ts";
 import { createTestDatabase } from "./support/database.ts";
@@ -222,6 +223,8 @@ test("admin secrets:reencrypt moves every stored key to the new SECRET_KEY (embe
     const first = await startServer(embedded({}), { log: createTestLogger() });
     const app = withEnv({ ...t, deps: { ...first.deps } }, {});
     const { client } = await setupClient(app);
+    // The ID token signing key is created encrypted under the same SECRET_KEY.
+    const idTokenKey = await currentSigningKey(first.deps, new Date());
     await first.stop();
 
     const admin = (env: Record<string, string>, ...args: string[]) =>
@@ -243,7 +246,8 @@ test("admin secrets:reencrypt moves every stored key to the new SECRET_KEY (embe
     expect(refused.stderr.toString()).toContain("SECRET_KEY does not match this database");
     const done = admin({ SECRET_KEY_PREVIOUS: oldKey }, "secrets:reencrypt");
     expect(done.exitCode).toBe(0);
-    expect(done.stdout.toString()).toContain("re-encrypted 1 signing key(s)");
+    // The application's Ed25519 key and the ID token signing key.
+    expect(done.stdout.toString()).toContain("re-encrypted 2 signing key(s)");
     expect(admin({}, "no-such-command").exitCode).toBe(1);
     expect(admin({}, "--help").stdout.toString()).toContain("secrets:reencrypt");
 
@@ -257,6 +261,8 @@ test("admin secrets:reencrypt moves every stored key to the new SECRET_KEY (embe
         new Uint8Array([1]),
       );
       expect(signature).toMatch(/^[0-9a-f]{128}$/);
+      const reopened = await currentSigningKey(second.deps, new Date());
+      expect(reopened.kid).toBe(idTokenKey.kid);
     } finally {
       await second.stop();
     }

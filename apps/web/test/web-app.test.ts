@@ -97,6 +97,15 @@ async function createApplication(page: Page, name: string): Promise<string> {
   return page.url().split("/").pop() as string;
 }
 
+/** Waits (up to 5 s) for a condition the page brings about asynchronously. */
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 100; i += 1) {
+    if (await condition()) return;
+    await Bun.sleep(50);
+  }
+  throw new Error("condition not met within 5 s");
+}
+
 async function storedApplication(id: string) {
   return server.deps.db.selectFrom("applications").selectAll().where("id", "=", id).executeTakeFirst();
 }
@@ -158,6 +167,14 @@ describe("web app in Chromium", () => {
       await oauth2.getByRole("button", { name: "Save redirects" }).click();
       await oauth2.getByRole("status").getByText("Saved").waitFor();
       expect((await storedApplication(id))?.redirect_uris).toEqual([redirectUri, secondRedirect]);
+
+      // The "Public client" switch saves at once, and back.
+      const publicClient = oauth2.getByRole("switch", { name: "Public client" });
+      await publicClient.check();
+      await until(async () => (await storedApplication(id))?.public_client === true);
+      expect(await publicClient.isChecked()).toBe(true);
+      await publicClient.uncheck();
+      await until(async () => (await storedApplication(id))?.public_client === false);
 
       // URL generator: identify + email, the loopback redirect; the URL starts the real consent flow.
       const generator = page.getByRole("region", { name: "URL generator" });

@@ -44,6 +44,8 @@ export interface ApplicationsTable {
   verify_key: string;
   /** PKCS#8 Ed25519 private key, base64, encrypted under SECRET_KEY (secret-key.ts); signs interactions. */
   signing_key: string;
+  /** Uses the code grant without its secret (`token_endpoint_auth_method=none`, PKCE S256). */
+  public_client: Generated<boolean>;
   version: number;
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -65,6 +67,9 @@ export interface AuthorizationCodesTable {
   scopes: string[];
   code_challenge: string | null;
   code_challenge_method: "S256" | "plain" | null;
+  /** OpenID Connect: the request's nonce, and when the user signed in (the ID token's auth_time). */
+  nonce: string | null;
+  auth_time: Timestamp | null;
   created_at: Timestamp;
   expires_at: Timestamp;
   consumed_at: Timestamp | null;
@@ -78,6 +83,8 @@ export interface TokenFamiliesTable {
   scopes: string[];
   /** Hash of the authorization code the family was issued from: a replay of that code revokes it. */
   code_hash: string | null;
+  /** When the user signed in for the code this family came from: refreshed ID tokens keep it. */
+  auth_time: Timestamp | null;
   created_at: Timestamp;
   revoked_at: Timestamp | null;
   revoked_reason: string | null;
@@ -127,6 +134,21 @@ export interface ServerSecretsTable {
   created_at: Generated<Timestamp>;
 }
 
+/** ID token signing keys (OpenID Connect, signing-keys.ts). */
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  /** The public JWK, JSON. */
+  public_jwk: string;
+  /** PKCS#8 private key, encrypted under SECRET_KEY (secret-key.ts). */
+  private_key: string;
+  created_at: Timestamp;
+  /** Signs from this moment on (a rotated-in key is published first, then signs). */
+  activates_at: Timestamp;
+  /** Set when a newer key took over; published until the ID tokens it signed have expired. */
+  retired_at: Timestamp | null;
+}
+
 export interface RateLimitsTable {
   bucket: string;
   key: string;
@@ -147,6 +169,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   server_secrets: ServerSecretsTable;
   rate_limits: RateLimitsTable;
+  signing_keys: SigningKeysTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -1,3 +1,4 @@
+import type { Updateable } from "kysely";
 import { sql } from "kysely";
 import { generateToken, hashToken } from "../crypto.ts";
 import type { Db } from "../db/database.ts";
@@ -28,6 +29,8 @@ export interface Application {
   privacy_policy_url: string | null;
   redirect_uris: string[];
   verify_key: string;
+  /** Uses the code grant without its secret (SPA, native app): PKCE S256 instead (SPEC §7.2). */
+  public_client: boolean;
   version: number;
 }
 
@@ -60,12 +63,13 @@ export function toApplication(row: ApplicationRow, owner: UserRow): Application 
     privacy_policy_url: row.privacy_policy_url,
     redirect_uris: row.redirect_uris,
     verify_key: row.verify_key,
+    public_client: row.public_client,
     version: row.version,
   };
 }
 
 export function toPublicApplication(row: ApplicationRow, owner: UserRow): PublicApplication {
-  const { owner_id, bot_user_id, redirect_uris, version, ...view } = toApplication(row, owner);
+  const { owner_id, bot_user_id, redirect_uris, public_client, version, ...view } = toApplication(row, owner);
   return view;
 }
 
@@ -77,22 +81,22 @@ export interface ApplicationChanges {
   redirectUris?: string[];
   botPublic?: boolean;
   botRequireCodeGrant?: boolean;
+  publicClient?: boolean;
   termsOfServiceUrl?: string | null;
   privacyPolicyUrl?: string | null;
 }
 
-type ColumnChanges = Partial<
-  Pick<
-    ApplicationsTable,
-    | "name"
-    | "description"
-    | "icon_hash"
-    | "redirect_uris"
-    | "bot_public"
-    | "bot_require_code_grant"
-    | "terms_of_service_url"
-    | "privacy_policy_url"
-  >
+type ColumnChanges = Pick<
+  Updateable<ApplicationsTable>,
+  | "name"
+  | "description"
+  | "icon_hash"
+  | "redirect_uris"
+  | "bot_public"
+  | "bot_require_code_grant"
+  | "public_client"
+  | "terms_of_service_url"
+  | "privacy_policy_url"
 >;
 
 function toColumns(changes: ApplicationChanges): ColumnChanges {
@@ -102,6 +106,7 @@ function toColumns(changes: ApplicationChanges): ColumnChanges {
   if (changes.redirectUris !== undefined) columns.redirect_uris = changes.redirectUris;
   if (changes.botPublic !== undefined) columns.bot_public = changes.botPublic;
   if (changes.botRequireCodeGrant !== undefined) columns.bot_require_code_grant = changes.botRequireCodeGrant;
+  if (changes.publicClient !== undefined) columns.public_client = changes.publicClient;
   if (changes.termsOfServiceUrl !== undefined) columns.terms_of_service_url = changes.termsOfServiceUrl;
   if (changes.privacyPolicyUrl !== undefined) columns.privacy_policy_url = changes.privacyPolicyUrl;
   return columns;
@@ -213,6 +218,7 @@ export async function findAuthorizationClient(db: Db, id: string) {
       "applications.terms_of_service_url",
       "applications.privacy_policy_url",
       "applications.redirect_uris",
+      "applications.public_client",
       "users.username as owner_username",
     ])
     .where("applications.id", "=", id)

@@ -13,6 +13,9 @@ export interface NewAuthorizationCode {
   scopes: string[];
   codeChallenge: string | null;
   codeChallengeMethod: CodeChallengeMethod | null;
+  /** OpenID Connect: the request's nonce and the user's sign-in time, for the ID token. */
+  nonce: string | null;
+  authTime: Date | null;
   now: Date;
   ttlSeconds: number;
 }
@@ -30,6 +33,8 @@ export async function createAuthorizationCode(db: Db, input: NewAuthorizationCod
       scopes: input.scopes,
       code_challenge: input.codeChallenge,
       code_challenge_method: input.codeChallengeMethod,
+      nonce: input.nonce,
+      auth_time: input.authTime,
       created_at: input.now,
       expires_at: new Date(input.now.getTime() + input.ttlSeconds * 1000),
       consumed_at: null,
@@ -45,6 +50,8 @@ export async function createAuthorizationCode(db: Db, input: NewAuthorizationCod
  */
 export interface CodeExchangeState {
   storedSecretHash: string | null;
+  /** The application's `public_client`: it may exchange its codes without its secret. */
+  publicClient: boolean;
   code: {
     applicationId: string;
     userId: string;
@@ -52,6 +59,8 @@ export interface CodeExchangeState {
     scopes: string[];
     codeChallenge: string | null;
     codeChallengeMethod: CodeChallengeMethod | null;
+    nonce: string | null;
+    authTime: Date | null;
     expiresAt: Date;
     consumedAt: Date | null;
   } | null;
@@ -70,19 +79,22 @@ export async function readCodeExchange(
     )
     .select([
       "app.client_secret_hash",
+      "app.public_client",
       "code.application_id as code_application_id",
       "code.user_id as code_user_id",
       "code.redirect_uri",
       "code.scopes",
       "code.code_challenge",
       "code.code_challenge_method",
+      "code.nonce",
+      "code.auth_time",
       "code.expires_at",
       "code.consumed_at",
       "family.user_id as family_user_id",
     ])
     .where("app.id", "=", input.clientId)
     .executeTakeFirst();
-  if (!row) return { storedSecretHash: null, code: null, issuedFamily: null };
+  if (!row) return { storedSecretHash: null, publicClient: false, code: null, issuedFamily: null };
   const code =
     row.code_application_id === null ||
     row.code_user_id === null ||
@@ -97,11 +109,14 @@ export async function readCodeExchange(
           scopes: row.scopes,
           codeChallenge: row.code_challenge,
           codeChallengeMethod: row.code_challenge_method,
+          nonce: row.nonce,
+          authTime: row.auth_time === null ? null : new Date(row.auth_time),
           expiresAt: new Date(row.expires_at),
           consumedAt: row.consumed_at === null ? null : new Date(row.consumed_at),
         };
   return {
     storedSecretHash: row.client_secret_hash,
+    publicClient: row.public_client,
     code,
     issuedFamily: row.family_user_id === null ? null : { userId: row.family_user_id },
   };
@@ -112,6 +127,9 @@ export interface CodeFamily {
   familyId: string;
   userId: string;
   scopes: string[];
+  /** What the code recorded of the sign-in; the family keeps auth_time for refreshed ID tokens. */
+  authTime: Date | null;
+  nonce: string | null;
   now: Date;
   accessTokenTtlSeconds: number;
   accessToken: string;
@@ -144,7 +162,16 @@ export async function consumeCodeIntoFamily(
       .with("family", (qc) =>
         qc
           .insertInto("token_families")
-          .columns(["id", "application_id", "user_id", "grant_type", "scopes", "code_hash", "created_at"])
+          .columns([
+            "id",
+            "application_id",
+            "user_id",
+            "grant_type",
+            "scopes",
+            "code_hash",
+            "auth_time",
+            "created_at",
+          ])
           .expression((eb) =>
             eb
               .selectFrom("consumed")
@@ -155,6 +182,7 @@ export async function consumeCodeIntoFamily(
                 eb.val("authorization_code").as("grant_type"),
                 eb.val(family.scopes).as("scopes"),
                 "consumed.code_hash",
+                eb.val(family.authTime).as("auth_time"),
                 eb.val(family.now).as("created_at"),
               ]),
           )
@@ -212,6 +240,7 @@ export async function consumeCodeIntoFamily(
     refreshToken: family.refreshToken,
     expiresAt,
     scopes: family.scopes,
+    authentication: { userId: family.userId, authTime: family.authTime, nonce: family.nonce },
   };
 }
 

@@ -48,8 +48,11 @@ export type AuthenticatedClient = UnconfirmedClient | ConfirmedClient;
 
 interface ClientIdentity {
   readonly id: string;
-  /** SHA-256 of the presented secret, which equals the stored hash when the client is current. */
-  readonly secretHash: string;
+  /**
+   * SHA-256 of the presented secret, which equals the stored hash when the client is current; null
+   * for a public client that presented only its id (`token_endpoint_auth_method=none`, SPEC §7.2).
+   */
+  readonly secretHash: string | null;
 }
 
 export interface UnconfirmedClient extends ClientIdentity {
@@ -71,15 +74,21 @@ const confirmations = new WeakMap<UnconfirmedClient, ConfirmedClient>();
 
 /**
  * The client confirmed by a row this request read: `storedSecretHash` is the application's current
- * hash (null when the application is gone). Null when the client is no longer current; the caller
- * answers invalid_client and drops the cache entry (`forgetClient`).
+ * hash (null when the application is gone), `stored.publicClient` its `public_client` flag. A client
+ * that presented no secret is confirmed only by a row that says it is public; reads that do not pass
+ * the flag (client credentials, introspection) never confirm one. Null when the client is not current;
+ * the caller answers invalid_client and drops the cache entry (`forgetClient`).
  */
 export function confirmAgainst(
   client: AuthenticatedClient,
   storedSecretHash: string | null,
+  stored: { publicClient: boolean } = { publicClient: false },
 ): ConfirmedClient | null {
   if (client.confirmed) return client;
-  if (storedSecretHash === null || !constantTimeEqual(client.secretHash, storedSecretHash)) return null;
+  if (storedSecretHash === null) return null;
+  const current =
+    client.secretHash === null ? stored.publicClient : constantTimeEqual(client.secretHash, storedSecretHash);
+  if (!current) return null;
   const done = confirmed(client);
   confirmations.set(client, done);
   return done;
@@ -140,8 +149,18 @@ export async function confirmClient(db: Db, client: AuthenticatedClient): Promis
   if (earlier) return earlier;
   const row = await db
     .selectFrom("applications")
-    .select("client_secret_hash")
+    .select(["client_secret_hash", "public_client"])
     .where("id", "=", client.id)
     .executeTakeFirst();
-  return confirmAgainst(client, row?.client_secret_hash ?? null);
+  return confirmAgainst(client, row?.client_secret_hash ?? null, {
+    publicClient: row?.public_client ?? false,
+  });
+}
+
+/**
+ * A public client's `token_endpoint_auth_method=none`: just its id, unconfirmed. The grant's read
+ * confirms it (the row must say `public_client`), so this costs no query.
+ */
+export function clientWithoutSecret(clientId: string): UnconfirmedClient | null {
+  return isSnowflake(clientId) ? { id: clientId, secretHash: null, confirmed: false } : null;
 }

@@ -14,8 +14,9 @@ export interface ClientCredentialsIssue {
 /**
  * client_credentials' only write, one statement: a family for the application's bot user and its
  * access token. It takes a client that may be unconfirmed because the statement confirms it itself:
- * it writes only if the application's stored secret hash is still the presented one. Null when it
- * wrote nothing (stale client, no bot user, or the application deleted meanwhile).
+ * it writes only if the application's stored secret hash is still the presented one and the application
+ * is confidential (RFC 6749 §4.4). Null when it wrote nothing (stale client, public client, no bot
+ * user, or the application deleted meanwhile).
  */
 export async function issueClientCredentialsToken(
   db: Db,
@@ -43,6 +44,7 @@ export async function issueClientCredentialsToken(
               ])
               .where("applications.id", "=", client.id)
               .where("applications.client_secret_hash", "=", client.secretHash)
+              .where("applications.public_client", "=", false)
               .where("applications.bot_user_id", "is not", null),
           )
           .returning(["id", "user_id"]),
@@ -66,21 +68,28 @@ export async function issueClientCredentialsToken(
       .execute(),
   );
   if (rows.length === 0) return null;
-  return { accessToken: issue.accessToken, refreshToken: null, expiresAt, scopes: issue.scopes };
+  return {
+    accessToken: issue.accessToken,
+    refreshToken: null,
+    expiresAt,
+    scopes: issue.scopes,
+    authentication: null,
+  };
 }
 
-/** Why nothing was written: the application's bot user and current secret hash (null: deleted). */
+/** Why nothing was written: the application's current secret hash (null: deleted), type and bot user. */
 export async function readClientCredentialsRefusal(
   db: Db,
   clientId: string,
-): Promise<{ storedSecretHash: string | null; hasBotUser: boolean }> {
+): Promise<{ storedSecretHash: string | null; publicClient: boolean; hasBotUser: boolean }> {
   const row = await db
     .selectFrom("applications")
-    .select(["client_secret_hash", "bot_user_id"])
+    .select(["client_secret_hash", "public_client", "bot_user_id"])
     .where("id", "=", clientId)
     .executeTakeFirst();
   return {
     storedSecretHash: row?.client_secret_hash ?? null,
+    publicClient: row?.public_client ?? false,
     hasBotUser: (row?.bot_user_id ?? null) !== null,
   };
 }

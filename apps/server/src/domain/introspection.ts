@@ -17,6 +17,8 @@ export async function readIntrospection(
   input: { clientId: string; tokenHash: string; now: Date },
 ): Promise<{
   storedSecretHash: string | null;
+  /** The application's `public_client`: public clients may not introspect (SPEC §7.2). */
+  publicClient: boolean;
   access: (LiveToken & { expiresAt: Date }) | null;
   refresh: LiveToken | null;
 }> {
@@ -42,6 +44,7 @@ export async function readIntrospection(
     )
     .select([
       "app.client_secret_hash",
+      "app.public_client",
       "af.id as access_family_id",
       "a.scopes as access_scopes",
       "a.user_id as access_user_id",
@@ -54,7 +57,7 @@ export async function readIntrospection(
     ])
     .where("app.id", "=", input.clientId)
     .executeTakeFirst();
-  if (!row) return { storedSecretHash: null, access: null, refresh: null };
+  if (!row) return { storedSecretHash: null, publicClient: false, access: null, refresh: null };
   const access =
     row.access_family_id === null ||
     row.access_scopes === null ||
@@ -79,5 +82,5 @@ export async function readIntrospection(
           userId: row.refresh_user_id,
           createdAt: new Date(row.refresh_created_at),
         };
-  return { storedSecretHash: row.client_secret_hash, access, refresh };
+  return { storedSecretHash: row.client_secret_hash, publicClient: row.public_client, access, refresh };
 }

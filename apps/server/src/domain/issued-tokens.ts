@@ -8,6 +8,19 @@ export interface IssuedTokens {
   refreshToken: string | null;
   expiresAt: Date;
   scopes: string[];
+  /**
+   * Who signed in, when, and the authorization request's nonce: what an OpenID Connect ID token says
+   * when `scopes` hold `openid` (oauth/token.ts). Null for client credentials (no user signed in).
+   */
+  authentication: Authentication | null;
+}
+
+export interface Authentication {
+  userId: string;
+  /** Null for grants from before OpenID Connect was served. */
+  authTime: Date | null;
+  /** Only for the code exchange; refreshed ID tokens carry none (OIDC Core §12.2). */
+  nonce: string | null;
 }
 
 export function accessTokenExpiry(now: Date, accessTokenTtlSeconds: number): Date {

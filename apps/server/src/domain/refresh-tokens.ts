@@ -12,6 +12,8 @@ import { revokeTokenFamily } from "./token-families.ts";
  */
 export interface RefreshState {
   storedSecretHash: string | null;
+  /** The application's `public_client`: it may refresh without its secret. */
+  publicClient: boolean;
   token: {
     familyId: string;
     generation: number;
@@ -21,6 +23,8 @@ export interface RefreshState {
     applicationId: string;
     userId: string;
     familyRevokedAt: Date | null;
+    /** When the user signed in for the family's code (OpenID Connect auth_time). */
+    authTime: Date | null;
   } | null;
   successor: { usedAt: Date | null; accessScopes: string[]; accessExpiresAt: Date } | null;
 }
@@ -45,6 +49,7 @@ export async function readRefresh(
     )
     .select([
       "app.client_secret_hash",
+      "app.public_client",
       "token.family_id",
       "token.generation",
       "token.scopes",
@@ -53,6 +58,7 @@ export async function readRefresh(
       "family.application_id",
       "family.user_id",
       "family.revoked_at",
+      "family.auth_time",
       "next.token_hash as next_hash",
       "next.used_at as next_used_at",
       "next_access.scopes as next_access_scopes",
@@ -60,7 +66,7 @@ export async function readRefresh(
     ])
     .where("app.id", "=", input.clientId)
     .executeTakeFirst();
-  if (!row) return { storedSecretHash: null, token: null, successor: null };
+  if (!row) return { storedSecretHash: null, publicClient: false, token: null, successor: null };
   const token =
     row.family_id === null ||
     row.generation === null ||
@@ -78,6 +84,7 @@ export async function readRefresh(
           applicationId: row.application_id,
           userId: row.user_id,
           familyRevokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
+          authTime: row.auth_time === null ? null : new Date(row.auth_time),
         };
   const successor =
     row.next_hash === null || row.next_access_scopes === null || row.next_access_expires_at === null
@@ -87,7 +94,7 @@ export async function readRefresh(
           accessScopes: row.next_access_scopes,
           accessExpiresAt: new Date(row.next_access_expires_at),
         };
-  return { storedSecretHash: row.client_secret_hash, token, successor };
+  return { storedSecretHash: row.client_secret_hash, publicClient: row.public_client, token, successor };
 }
 
 export interface Rotation {
@@ -99,6 +106,7 @@ export interface Rotation {
   refreshScopes: string[];
   /** The new access token's scope: the request's `scope`, else the refresh token's. */
   accessScopes: string[];
+  authTime: Date | null;
   now: Date;
   accessTokenTtlSeconds: number;
   accessToken: string;
@@ -190,6 +198,7 @@ export async function rotateRefreshToken(
     refreshToken: rotation.refreshToken,
     expiresAt,
     scopes: rotation.accessScopes,
+    authentication: { userId: rotation.userId, authTime: rotation.authTime, nonce: null },
   };
 }
 

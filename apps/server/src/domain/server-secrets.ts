@@ -8,6 +8,7 @@ import {
   SecretKeyError,
   type ServerKeys,
 } from "../secret-key.ts";
+import { reencryptSigningKeys } from "./signing-keys.ts";
 
 /**
  * Stored key material under the server's secret key (SPEC §16). The database holds private keys only
@@ -115,6 +116,8 @@ export async function reencryptStoredKeys(db: Db, keys: ServerKeys): Promise<{ r
     (value) => encryptionKeyIdOf(value) !== current,
     sql<boolean>`signing_key not like ${`aes256gcm.v1.${current}.%`}`,
   );
+  // The OpenID Connect ID token signing keys too (signing-keys.ts).
+  const idTokenKeys = await reencryptSigningKeys(db, keys);
   if (encryptionKeyIdOf(check) !== current)
     await db
       .updateTable("server_secrets")
@@ -123,5 +126,5 @@ export async function reencryptStoredKeys(db: Db, keys: ServerKeys): Promise<{ r
       .where("value", "=", check)
       .execute();
   await db.deleteFrom("server_secrets").where("name", "=", LEGACY_SUCCESSOR_KEY).execute();
-  return { reencrypted };
+  return { reencrypted: reencrypted + idTokenKeys };
 }

@@ -12,6 +12,8 @@ export interface Session {
   id: string;
   userId: string;
   expiresAt: Date;
+  /** When the user signed in: a session is only ever created by signing in (OpenID Connect auth_time). */
+  authenticatedAt: Date;
 }
 
 export async function createSession(
@@ -30,7 +32,7 @@ export async function createSession(
       expires_at: expiresAt,
     })
     .execute();
-  return { token, session: { id: input.id, userId: input.userId, expiresAt } };
+  return { token, session: { id: input.id, userId: input.userId, expiresAt, authenticatedAt: input.now } };
 }
 
 /** One indexed lookup by hash; the token itself is never stored. */
@@ -44,13 +46,25 @@ export async function validateSessionToken(
     .selectFrom("sessions")
     .innerJoin("users", "users.id", "sessions.user_id")
     .selectAll("users")
-    .select(["sessions.id as session_id", "sessions.expires_at as session_expires_at"])
+    .select([
+      "sessions.id as session_id",
+      "sessions.expires_at as session_expires_at",
+      "sessions.created_at as session_created_at",
+    ])
     .where("sessions.token_hash", "=", hashToken(token))
     .where("sessions.expires_at", ">", now)
     .executeTakeFirst();
   if (!row) return null;
-  const { session_id, session_expires_at, ...user } = row;
-  return { session: { id: session_id, userId: user.id, expiresAt: new Date(session_expires_at) }, user };
+  const { session_id, session_expires_at, session_created_at, ...user } = row;
+  return {
+    session: {
+      id: session_id,
+      userId: user.id,
+      expiresAt: new Date(session_expires_at),
+      authenticatedAt: new Date(session_created_at),
+    },
+    user,
+  };
 }
 
 export async function invalidateSession(db: Db, sessionId: string): Promise<void> {

@@ -15,6 +15,7 @@ import {
   type GrantContext,
   grantAuthorization,
   narrowScopes,
+  signInTooOld,
 } from "../oauth/authorization-response.ts";
 import { accessDenied, type OAuthError } from "../oauth/errors.ts";
 import {
@@ -81,6 +82,20 @@ function authorizeFailure(
   });
 }
 
+/**
+ * Where a user goes to sign in for this request: `/login`, then back to the same request without
+ * `prompt=login` and `max_age`, which the sign-in just made satisfies (keeping them would send the
+ * user round in circles: by the time it is checked, no sign-in is 0 seconds old).
+ */
+function signInRedirect(url: URL): Response {
+  const back = new URL(url);
+  const prompts = (back.searchParams.get("prompt") ?? "").split(" ").filter((p) => p !== "" && p !== "login");
+  if (prompts.length > 0) back.searchParams.set("prompt", prompts.join(" "));
+  else back.searchParams.delete("prompt");
+  back.searchParams.delete("max_age");
+  return redirectResponse(`/login?return_to=${encodeURIComponent(back.pathname + back.search)}`, 302);
+}
+
 /** The authorize parameters of a form or JSON body, as the validator reads them from a query. */
 function pickAuthorizeParams(source: (name: string) => string[]): URLSearchParams {
   const params = new URLSearchParams();
@@ -103,6 +118,8 @@ export const consentBody = z.object({
   prompt: z.string().max(64).optional(),
   code_challenge: z.string().max(256).optional(),
   code_challenge_method: z.string().max(16).optional(),
+  nonce: z.string().max(2048).optional(),
+  max_age: z.string().max(16).optional(),
   approve: z.boolean().optional(),
 });
 
@@ -128,12 +145,17 @@ export function authorizeRoutes(deps: Deps) {
           return redirectResponse(
             await authorizeSilently(grantContext(), {
               request: result.request,
-              userId: page?.user.id ?? null,
+              user: page ? { id: page.user.id, authenticatedAt: page.session.authenticatedAt } : null,
             }),
             302,
           );
-        if (!page)
-          return redirectResponse(`/login?return_to=${encodeURIComponent(url.pathname + url.search)}`, 302);
+        // OpenID Connect: prompt=login and a sign-in older than max_age both ask for a fresh sign-in.
+        if (
+          !page ||
+          result.request.prompt === "login" ||
+          signInTooOld(result.request, page.session.authenticatedAt, deps.clock.now())
+        )
+          return signInRedirect(url);
         return htmlResponse(
           renderConsentPage({
             request: result.request,
@@ -183,6 +205,7 @@ export function authorizeRoutes(deps: Deps) {
         const location = await grantAuthorization(grantContext(), {
           request: authorization,
           userId: page.user.id,
+          authenticatedAt: page.session.authenticatedAt,
           scopes,
           remember: true,
         });
@@ -235,6 +258,7 @@ export function authorizeRoutes(deps: Deps) {
         const redirectTo = await grantAuthorization(grantContext(), {
           request: result.request,
           userId: found.user.id,
+          authenticatedAt: found.session.authenticatedAt,
           scopes: result.request.scopes,
           remember: true,
         });

@@ -43,7 +43,7 @@ export function invalidTokenResponse(): Response {
   });
 }
 
-function insufficientScopeResponse(scope: Scope): Response {
+export function insufficientScopeResponse(scope: Scope): Response {
   return apiErrorResponse("MISSING_OAUTH_SCOPE", `This endpoint requires the ${scope} scope`, {
     extra: { required_scope: scope },
     headers: { "WWW-Authenticate": `Bearer ${REALM}, error="insufficient_scope", scope="${scope}"` },

@@ -1,14 +1,16 @@
 import type { Deps } from "../deps.ts";
-import { type AuthenticatedClient, authenticateClientCached } from "../domain/client-authentication.ts";
+import {
+  type AuthenticatedClient,
+  authenticateClientCached,
+  clientWithoutSecret,
+} from "../domain/client-authentication.ts";
 import { invalidClient, invalidRequest } from "../oauth/errors.ts";
 import type { TokenEndpointAuthMethod } from "../oauth/metadata.ts";
 import type { Params } from "../oauth/params.ts";
 
-export interface ClientCredentials {
-  method: TokenEndpointAuthMethod;
-  clientId: string;
-  clientSecret: string;
-}
+export type ClientCredentials =
+  | { method: Exclude<TokenEndpointAuthMethod, "none">; clientId: string; clientSecret: string }
+  | { method: "none"; clientId: string };
 
 const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -41,7 +43,8 @@ function parseBasic(header: string): { clientId: string; clientSecret: string } 
 
 /**
  * Which credentials the request carries: `client_secret_basic` or `client_secret_post`, never both
- * (invalid_request). Malformed or missing credentials are invalid_client (401).
+ * (invalid_request), or `none`: a `client_id` alone (public clients, SPEC §7.2). Malformed or missing
+ * credentials are invalid_client (401).
  */
 function extractClientCredentials(request: Request, params: Params): ClientCredentials {
   const header = request.headers.get("authorization");
@@ -58,22 +61,30 @@ function extractClientCredentials(request: Request, params: Params): ClientCrede
       throw invalidRequest("client_id does not match the authenticated client");
     return { method: "client_secret_basic", ...basic };
   }
-  if (postId === undefined || postSecret === undefined) throw invalidClient("Client authentication required");
+  if (postId === undefined) throw invalidClient("Client authentication required");
+  if (postSecret === undefined) return { method: "none", clientId: postId };
   return { method: "client_secret_post", clientId: postId, clientSecret: postSecret };
 }
 
 /**
  * Client authentication shared by token, revocation and introspection; checked before anything else.
- * A client known to this process costs no query here: the grant's statement re-checks it (see
- * `AuthenticatedClient`).
+ * `methods` are the ones the endpoint (or grant) accepts, exactly what metadata advertises for it; a
+ * public client's `none` elsewhere is a request without client authentication (invalid_client).
+ * A client known to this process costs no query here, nor does `none`: the grant's read re-checks it
+ * (see `AuthenticatedClient`).
  */
 export async function authenticateClientRequest(
   deps: Deps,
   request: Request,
   params: Params,
+  methods: readonly TokenEndpointAuthMethod[],
 ): Promise<AuthenticatedClient> {
   const credentials = extractClientCredentials(request, params);
-  const client = await authenticateClientCached(deps.db, credentials.clientId, credentials.clientSecret);
+  if (!methods.includes(credentials.method)) throw invalidClient("Client authentication required");
+  const client =
+    credentials.method === "none"
+      ? clientWithoutSecret(credentials.clientId)
+      : await authenticateClientCached(deps.db, credentials.clientId, credentials.clientSecret);
   if (!client) throw invalidClient();
   return client;
 }

@@ -1,9 +1,11 @@
 import type { UserRow } from "../db/schema.ts";
 import type { AuthorizationRequest } from "../oauth/authorization-request.ts";
+import { REQUIRED_SCOPES } from "../oauth/authorization-response.ts";
 import type { Scope } from "../oauth/scope.ts";
 import { html, renderPage } from "./html.ts";
 
 const SCOPE_LABELS: Record<Scope, string> = {
+  openid: "Sign you in with your Fluxer account",
   identify: "Know your username, avatar and user id",
   email: "Know your email address",
   guilds: "Know which communities you are in",
@@ -40,6 +42,7 @@ export function renderConsentPage(options: {
     ["state", request.state],
     ["code_challenge", request.codeChallenge],
     ["code_challenge_method", request.codeChallengeMethod],
+    ["nonce", request.nonce],
   ];
   const icon = client.iconHash
     ? html`<img src="/icons/${client.id}/${client.iconHash}" alt="" width="64" height="64">`
@@ -53,11 +56,11 @@ export function renderConsentPage(options: {
       : null,
   ].filter((link) => link !== null);
   const scopes = request.scopes.map((scope) =>
-    scope === "identify"
-      ? // A disabled checkbox is not submitted; identify is forced server-side when requested.
+    REQUIRED_SCOPES.includes(scope)
+      ? // A disabled checkbox is not submitted; required scopes are forced server-side when requested.
         html`<li><label><input type="checkbox" checked disabled> ${SCOPE_LABELS[scope]}
           <span class="required">required</span></label>
-          <input type="hidden" name="grant" value="identify"></li>`
+          <input type="hidden" name="grant" value="${scope}"></li>`
       : html`<li><label><input type="checkbox" name="grant" value="${scope}" checked> ${SCOPE_LABELS[scope]}</label></li>`,
   );
   const body = html`

@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import type { Deps } from "../deps.ts";
 import { authorizationServerMetadata } from "../oauth/metadata.ts";
+import { PUBLIC_CORS } from "./oidc.ts";
 
 /** RFC 8414 metadata, generated from the same constants the endpoints enforce. */
 export function metadataRoutes(deps: Deps) {
@@ -9,7 +10,11 @@ export function metadataRoutes(deps: Deps) {
     "/.well-known/oauth-authorization-server",
     () =>
       new Response(document, {
-        headers: { "Content-Type": "application/json", "Cache-Control": "public, max-age=300" },
+        headers: {
+          "Content-Type": "application/json",
+          "Cache-Control": "public, max-age=300",
+          ...PUBLIC_CORS,
+        },
       }),
   );
 }

@@ -2,6 +2,9 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Deps } from "../deps.ts";
 import { API_ERRORS } from "../domain/errors.ts";
+import { ID_TOKEN_SIGNING_ALG } from "../domain/signing-keys.ts";
+import { PROMPT_VALUES } from "../oauth/authorization-request.ts";
+import { ID_TOKEN_CLAIMS } from "../oauth/id-token.ts";
 import {
   GRANT_TYPES,
   RESPONSE_MODES,
@@ -9,7 +12,7 @@ import {
   TOKEN_ENDPOINT_AUTH_METHODS,
 } from "../oauth/metadata.ts";
 import { CODE_CHALLENGE_METHODS } from "../oauth/pkce.ts";
-import { SCOPES } from "../oauth/scope.ts";
+import { ACCEPTED_SCOPE_VALUES, SCOPES } from "../oauth/scope.ts";
 import { consentBody } from "./authorize.ts";
 
 /**
@@ -72,6 +75,45 @@ const object = (properties: Record<string, Schema>, required: string[]): Schema 
   additionalProperties: false,
 });
 
+const authorizationServerMetadataProperties: Record<string, Schema> = {
+  issuer: { type: "string" },
+  authorization_endpoint: { type: "string" },
+  token_endpoint: { type: "string" },
+  revocation_endpoint: { type: "string" },
+  introspection_endpoint: { type: "string" },
+  userinfo_endpoint: { type: "string" },
+  jwks_uri: { type: "string" },
+  scopes_supported: { type: "array", items: { enum: [...ACCEPTED_SCOPE_VALUES] } },
+  response_types_supported: { type: "array", items: { enum: [...RESPONSE_TYPES] } },
+  response_modes_supported: { type: "array", items: { enum: [...RESPONSE_MODES] } },
+  grant_types_supported: { type: "array", items: { enum: [...GRANT_TYPES] } },
+  token_endpoint_auth_methods_supported: {
+    type: "array",
+    items: { enum: [...TOKEN_ENDPOINT_AUTH_METHODS] },
+  },
+  revocation_endpoint_auth_methods_supported: {
+    type: "array",
+    items: { enum: [...TOKEN_ENDPOINT_AUTH_METHODS] },
+  },
+  introspection_endpoint_auth_methods_supported: {
+    type: "array",
+    items: { enum: [...TOKEN_ENDPOINT_AUTH_METHODS] },
+  },
+  code_challenge_methods_supported: { type: "array", items: { enum: [...CODE_CHALLENGE_METHODS] } },
+  authorization_response_iss_parameter_supported: { const: true },
+};
+const authorizationServerMetadataRequired = [
+  "issuer",
+  "authorization_endpoint",
+  "token_endpoint",
+  "revocation_endpoint",
+  "introspection_endpoint",
+  "scopes_supported",
+  "response_types_supported",
+  "grant_types_supported",
+  "code_challenge_methods_supported",
+];
+
 const schemas: Record<string, Schema> = {
   Health: object({ status: { enum: ["ok", "unavailable"] } }, ["status"]),
   ApiError: {
@@ -113,6 +155,7 @@ const schemas: Record<string, Schema> = {
       expires_in: { type: "integer", minimum: 0 },
       refresh_token: { type: "string", description: "Absent for client_credentials" },
       scope: { type: "string" },
+      id_token: { type: "string", description: "OpenID Connect: a JWS (RS256) when the grant holds openid" },
     },
     ["access_token", "token_type", "expires_in", "scope"],
   ),
@@ -135,47 +178,63 @@ const schemas: Record<string, Schema> = {
     ],
   },
   AuthorizationServerMetadata: object(
+    authorizationServerMetadataProperties,
+    authorizationServerMetadataRequired,
+  ),
+  OpenIDProviderMetadata: object(
     {
-      issuer: { type: "string" },
-      authorization_endpoint: { type: "string" },
-      token_endpoint: { type: "string" },
-      revocation_endpoint: { type: "string" },
-      introspection_endpoint: { type: "string" },
-      userinfo_endpoint: { type: "string" },
-      scopes_supported: { type: "array", items: { enum: [...SCOPES] } },
-      response_types_supported: { type: "array", items: { enum: [...RESPONSE_TYPES] } },
-      response_modes_supported: { type: "array", items: { enum: [...RESPONSE_MODES] } },
-      grant_types_supported: { type: "array", items: { enum: [...GRANT_TYPES] } },
-      token_endpoint_auth_methods_supported: {
-        type: "array",
-        items: { enum: [...TOKEN_ENDPOINT_AUTH_METHODS] },
-      },
-      revocation_endpoint_auth_methods_supported: {
-        type: "array",
-        items: { enum: [...TOKEN_ENDPOINT_AUTH_METHODS] },
-      },
-      introspection_endpoint_auth_methods_supported: {
-        type: "array",
-        items: { enum: [...TOKEN_ENDPOINT_AUTH_METHODS] },
-      },
-      code_challenge_methods_supported: { type: "array", items: { enum: [...CODE_CHALLENGE_METHODS] } },
-      authorization_response_iss_parameter_supported: { const: true },
+      ...authorizationServerMetadataProperties,
+      subject_types_supported: { type: "array", items: { const: "public" } },
+      id_token_signing_alg_values_supported: { type: "array", items: { const: ID_TOKEN_SIGNING_ALG } },
+      claims_supported: { type: "array", items: { enum: [...ID_TOKEN_CLAIMS] } },
+      prompt_values_supported: { type: "array", items: { enum: [...PROMPT_VALUES] } },
+      claims_parameter_supported: { const: false },
+      request_parameter_supported: { const: false },
+      request_uri_parameter_supported: { const: false },
     },
     [
-      "issuer",
-      "authorization_endpoint",
-      "token_endpoint",
-      "revocation_endpoint",
-      "introspection_endpoint",
-      "scopes_supported",
-      "response_types_supported",
-      "grant_types_supported",
-      "code_challenge_methods_supported",
+      ...authorizationServerMetadataRequired,
+      "jwks_uri",
+      "subject_types_supported",
+      "id_token_signing_alg_values_supported",
     ],
   ),
   PartialUser: object(partialUserProperties, ["id", "username", "discriminator", "global_name", "avatar"]),
   User: object(userViewProperties, userViewRequired),
-  UserInfo: object({ sub: snowflake, ...userViewProperties }, ["sub", ...userViewRequired]),
+  UserInfo: {
+    ...object(
+      {
+        sub: snowflake,
+        ...userViewProperties,
+        preferred_username: { type: "string", description: "openid + identify" },
+        name: { type: "string", description: "openid + identify" },
+        email_verified: { type: "boolean", description: "openid + email" },
+      },
+      ["sub"],
+    ),
+    description: "identify: the user object; openid: the OpenID Connect claims; openid alone: {sub}",
+  },
+  Jwks: object(
+    {
+      keys: {
+        type: "array",
+        items: {
+          type: "object",
+          properties: {
+            kty: { const: "RSA" },
+            kid: { type: "string" },
+            alg: { const: ID_TOKEN_SIGNING_ALG },
+            use: { const: "sig" },
+            n: { type: "string" },
+            e: { type: "string" },
+          },
+          required: ["kty", "kid", "alg", "use", "n", "e"],
+          additionalProperties: false,
+        },
+      },
+    },
+    ["keys"],
+  ),
   PublicApplication: object(publicApplicationProperties, Object.keys(publicApplicationProperties)),
   Application: object(
     {
@@ -183,9 +242,17 @@ const schemas: Record<string, Schema> = {
       owner_id: snowflake,
       bot_user_id: { oneOf: [snowflake, { type: "null" }] },
       redirect_uris: { type: "array", items: { type: "string" } },
+      public_client: { type: "boolean" },
       version: { type: "integer", minimum: 1 },
     },
-    [...Object.keys(publicApplicationProperties), "owner_id", "bot_user_id", "redirect_uris", "version"],
+    [
+      ...Object.keys(publicApplicationProperties),
+      "owner_id",
+      "bot_user_id",
+      "redirect_uris",
+      "public_client",
+      "version",
+    ],
   ),
   CurrentAuthorization: object(
     {
@@ -281,13 +348,19 @@ const pathParameter = (name: string, description: string) => ({
 
 const authorizeParameters = [
   query("client_id", "The application id", true),
-  query("redirect_uri", "Exactly one of the registered redirect URIs", true),
+  query(
+    "redirect_uri",
+    "Exactly one of the registered redirect URIs (any port for a registered http loopback URI)",
+    true,
+  ),
   query("response_type", "code", true),
-  query("scope", `Space-separated: ${SCOPES.join(", ")}`),
+  query("scope", `Space-separated: ${ACCEPTED_SCOPE_VALUES.join(", ")}`),
   query("state", "Returned unchanged"),
-  query("prompt", "consent (default) or none"),
+  query("prompt", `Space-separated: ${PROMPT_VALUES.join(", ")} (none alone); default consent`),
   query("code_challenge", "PKCE (RFC 7636)"),
-  query("code_challenge_method", "S256 or plain (default)"),
+  query("code_challenge_method", "S256 or plain (default); public clients: S256"),
+  query("nonce", "OpenID Connect: returned in the ID token"),
+  query("max_age", "OpenID Connect: seconds since sign-in after which the user signs in again"),
 ];
 const webAppPage = (summary: string) => ({
   get: {
@@ -331,7 +404,28 @@ function paths() {
       get: {
         tags: ["oauth"],
         summary: "Authorization server metadata (RFC 8414)",
-        responses: { "200": ok("Metadata", ref("AuthorizationServerMetadata")) },
+        responses: {
+          "200": ok("Metadata (Access-Control-Allow-Origin: *)", ref("AuthorizationServerMetadata")),
+        },
+      },
+    },
+    "/.well-known/openid-configuration": {
+      get: {
+        tags: ["oauth"],
+        summary: "OpenID Provider metadata (OIDC Discovery 1.0)",
+        responses: { "200": ok("Metadata (Access-Control-Allow-Origin: *)", ref("OpenIDProviderMetadata")) },
+      },
+    },
+    "/v1/oauth2/keys": {
+      get: {
+        tags: ["oauth"],
+        summary: "JWKS: the keys that sign ID tokens, and retired ones whose tokens may be alive",
+        responses: {
+          "200": {
+            description: "JWK set (Access-Control-Allow-Origin: *)",
+            content: { "application/jwk-set+json": { schema: ref("Jwks") } },
+          },
+        },
       },
     },
     "/v1/oauth2/authorize": {
@@ -366,6 +460,7 @@ function paths() {
             state: { type: "string" },
             code_challenge: { type: "string" },
             code_challenge_method: { type: "string" },
+            nonce: { type: "string" },
           },
           ["csrf_token", "action"],
         ),
@@ -411,6 +506,7 @@ function paths() {
         },
         responses: { "200": ok("Tokens (Cache-Control: no-store)", ref("TokenResponse")), ...oauthErrors },
       },
+      options: tokenEndpointPreflight(),
       ...postOnly(),
     },
     "/v1/oauth2/token/revoke": {
@@ -424,6 +520,7 @@ function paths() {
         },
         responses: { "200": { description: "Revoked, or nothing to revoke (empty body)" }, ...oauthErrors },
       },
+      options: tokenEndpointPreflight(),
       ...postOnly(),
     },
     "/v1/oauth2/introspect": {
@@ -440,15 +537,12 @@ function paths() {
       ...postOnly(),
     },
     "/v1/oauth2/userinfo": {
-      get: {
+      get: userinfoOperation(),
+      post: userinfoOperation(),
+      options: {
         tags: ["resources"],
-        summary: "The user (scope identify; email and verified with email)",
-        security: [{ bearer: ["identify"] }],
-        responses: {
-          "200": ok("The user", ref("UserInfo")),
-          ...bearerErrors,
-          "403": apiError("MISSING_OAUTH_SCOPE (identify)"),
-        },
+        summary: "CORS preflight: any origin, Authorization header, no credentials",
+        responses: { "204": { description: "Access-Control-Allow-Origin: *" } },
       },
     },
     "/v1/users/@me": {
@@ -616,6 +710,35 @@ function postOnly() {
     },
   };
   return Object.fromEntries(["get", "head", "put", "patch", "delete"].map((method) => [method, operation]));
+}
+
+/** OIDC Core §5.3.1: GET and POST, bearer in Authorization; CORS `*`. */
+/** SPEC §7.2: browsers of public clients call token and revocation cross-origin. */
+function tokenEndpointPreflight() {
+  return {
+    tags: ["oauth"],
+    summary: "CORS preflight: answered for the origins of public clients' redirect URIs",
+    responses: {
+      "204": {
+        description:
+          "Access-Control-Allow-Origin: the origin when a public client registered it (else no CORS headers); the request itself must come from the calling client's redirect origins",
+      },
+    },
+  };
+}
+
+function userinfoOperation() {
+  return {
+    tags: ["resources"],
+    summary:
+      "The user: identify gives the user object (email and verified with email); openid the OIDC claims",
+    security: [{ bearer: ["identify"] }, { bearer: ["openid"] }],
+    responses: {
+      "200": ok("The user (Access-Control-Allow-Origin: *)", ref("UserInfo")),
+      ...bearerErrors,
+      "403": apiError("MISSING_OAUTH_SCOPE (identify or openid)"),
+    },
+  };
 }
 
 function currentApplication() {

@@ -5,6 +5,12 @@ import { type AuthenticatedClient, confirmClient } from "../domain/client-authen
 import { staleClient } from "../oauth/client.ts";
 import { invalidRequest, isOAuthError, OAuthError, serverError } from "../oauth/errors.ts";
 import { introspectToken } from "../oauth/introspect.ts";
+import {
+  INTROSPECTION_ENDPOINT_AUTH_METHODS,
+  REVOCATION_ENDPOINT_AUTH_METHODS,
+  type TokenEndpointAuthMethod,
+  tokenEndpointAuthMethodsFor,
+} from "../oauth/metadata.ts";
 import type { Params } from "../oauth/params.ts";
 import { revokeToken } from "../oauth/revoke.ts";
 import { handleTokenRequest } from "../oauth/token.ts";
@@ -17,6 +23,7 @@ import {
 } from "./body.ts";
 import { authenticateClientRequest } from "./client-auth.ts";
 import { limitByIp } from "./rate-limit.ts";
+import { tokenEndpointCorsHeaders, tokenEndpointPreflight } from "./token-cors.ts";
 
 /** RFC 6749 §5.1: token responses (and, here, every OAuth endpoint response) are never cached. */
 const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" } as const;
@@ -90,24 +97,40 @@ async function confirmedError(
   return (await confirmClient(deps.db, client)) ? error : staleClient(deps, client);
 }
 
+interface EndpointPolicy {
+  /** The client authentication methods accepted for this request (what metadata advertises). */
+  methods: (params: Params) => readonly TokenEndpointAuthMethod[];
+  /** Browsers may call it cross-origin (token, revocation: SPEC §7.2). */
+  cors: boolean;
+}
+
+function withHeaders(response: Response, headers: Record<string, string>): Response {
+  for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+  return response;
+}
+
 /**
- * parse → authenticate the client → decide → write. OAuth errors become RFC 6749 §5.2 JSON; anything
- * unexpected is logged and becomes server_error (bad input never gets that far).
+ * parse → authenticate the client → (browsers: check the origin) → decide → write. OAuth errors
+ * become RFC 6749 §5.2 JSON; anything unexpected is logged and becomes server_error (bad input never
+ * gets that far). CORS headers go only on answers to an origin the client registered.
  */
 function oauthEndpoint(
   deps: Deps,
   name: string,
+  policy: EndpointPolicy,
   handle: (client: AuthenticatedClient, params: Params) => Promise<Response>,
 ) {
   return async ({ request }: { request: Request }): Promise<Response> => {
     let client: AuthenticatedClient | null = null;
+    let cors: Record<string, string> = {};
     try {
       const params = await readOAuthForm(request);
-      const authenticated = await authenticateClientRequest(deps, request, params);
+      const authenticated = await authenticateClientRequest(deps, request, params, policy.methods(params));
       client = authenticated;
+      if (policy.cors) cors = await tokenEndpointCorsHeaders(deps, authenticated, request);
       // A grant racing an application delete can be PostgreSQL's deadlock victim: it rolled back
       // whole, so it is simply run again (and then sees the application gone).
-      return await retryOnConflict(() => handle(authenticated, params));
+      return withHeaders(await retryOnConflict(() => handle(authenticated, params)), cors);
     } catch (thrown) {
       let error = thrown;
       try {
@@ -118,7 +141,7 @@ function oauthEndpoint(
       if (isOAuthError(error)) {
         const headers: Record<string, string> = {};
         if (error.code === "invalid_client") headers["WWW-Authenticate"] = BASIC_CHALLENGE;
-        return json(error.toJSON(), error.status, headers);
+        return json(error.toJSON(), error.status, { ...headers, ...cors });
       }
       deps.log.error(`${name} endpoint failed`, { error });
       return json(serverError().toJSON(), 500);
@@ -139,27 +162,43 @@ export function tokenRoutes(deps: Deps) {
   const routes = new Elysia({ name: "token" })
     .post(
       "/v1/oauth2/token",
-      oauthEndpoint(deps, "token", async (client, params) =>
-        json(await handleTokenRequest(deps, client, params), 200),
+      oauthEndpoint(
+        deps,
+        "token",
+        { methods: (params) => tokenEndpointAuthMethodsFor(params.get("grant_type")), cors: true },
+        async (client, params) => json(await handleTokenRequest(deps, client, params), 200),
       ),
       { parse: "none", beforeHandle: tokenLimit },
     )
     .post(
       "/v1/oauth2/token/revoke",
-      oauthEndpoint(deps, "revocation", async (client, params) => {
-        await revokeToken(deps, client, params);
-        return new Response(null, { status: 200, headers: NO_STORE });
-      }),
+      oauthEndpoint(
+        deps,
+        "revocation",
+        { methods: () => REVOCATION_ENDPOINT_AUTH_METHODS, cors: true },
+        async (client, params) => {
+          await revokeToken(deps, client, params);
+          return new Response(null, { status: 200, headers: NO_STORE });
+        },
+      ),
       { parse: "none", beforeHandle: introspectLimit },
     )
     .post(
       "/v1/oauth2/introspect",
-      oauthEndpoint(deps, "introspection", async (client, params) =>
-        json(await introspectToken(deps, client, params), 200),
+      oauthEndpoint(
+        deps,
+        "introspection",
+        { methods: () => INTROSPECTION_ENDPOINT_AUTH_METHODS, cors: false },
+        async (client, params) => json(await introspectToken(deps, client, params), 200),
       ),
       { parse: "none", beforeHandle: introspectLimit },
     );
   for (const path of ["/v1/oauth2/token", "/v1/oauth2/token/revoke", "/v1/oauth2/introspect"])
     for (const method of OTHER_METHODS) routes.route(method, path, methodNotAllowed, { parse: "none" });
+  for (const path of ["/v1/oauth2/token", "/v1/oauth2/token/revoke"])
+    routes.options(path, ({ request }) => tokenEndpointPreflight(deps, request), {
+      parse: "none",
+      beforeHandle: tokenLimit,
+    });
   return routes;
 }

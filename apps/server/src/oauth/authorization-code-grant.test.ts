@@ -15,6 +15,7 @@ function state(
 ): CodeExchangeState {
   return {
     storedSecretHash: client.secretHash,
+    publicClient: false,
     code:
       code === null
         ? null
@@ -25,6 +26,8 @@ function state(
             scopes: ["identify"],
             codeChallenge: computeS256Challenge(VERIFIER),
             codeChallengeMethod: "S256",
+            nonce: null,
+            authTime: null,
             expiresAt: new Date(now.getTime() + 60_000),
             consumedAt: null,
             ...code,
@@ -37,6 +40,29 @@ const request = { redirectUri: REDIRECT, verifier: VERIFIER };
 const refuse = (description: string) => ({ kind: "refuse" as const, description });
 
 describe("decideCodeExchange", () => {
+  test("public client (token_endpoint_auth_method=none): only when the application is public, only S256", () => {
+    const publicClient: AuthenticatedClient = { id: client.id, secretHash: null, confirmed: false };
+    const nonce = "n-0S6_WzA2Mj";
+    const authTime = new Date(now.getTime() - 30_000);
+    expect(
+      decideCodeExchange(state({ nonce, authTime }, { publicClient: true }), publicClient, request, now),
+    ).toMatchObject({ kind: "issue", userId: "30", nonce, authTime, client: { secretHash: null } });
+    expect(decideCodeExchange(state(), publicClient, request, now)).toEqual({ kind: "stale_client" });
+    expect(decideCodeExchange(state({}, { storedSecretHash: null }), publicClient, request, now)).toEqual({
+      kind: "stale_client",
+    });
+    const plain = state({ codeChallenge: VERIFIER, codeChallengeMethod: "plain" }, { publicClient: true });
+    expect(decideCodeExchange(plain, publicClient, request, now)).toEqual(
+      refuse("A public client's code must be bound to an S256 code_challenge"),
+    );
+    const without = state({ codeChallenge: null, codeChallengeMethod: null }, { publicClient: true });
+    expect(decideCodeExchange(without, publicClient, { redirectUri: REDIRECT, verifier: null }, now)).toEqual(
+      refuse("A public client's code must be bound to an S256 code_challenge"),
+    );
+    // A public application's secret still works as it always did.
+    expect(decideCodeExchange(plain, client, request, now).kind).toBe("issue");
+  });
+
   test("issue with S256, plain and no PKCE", () => {
     expect(decideCodeExchange(state(), client, request, now)).toMatchObject({
       kind: "issue",

@@ -40,7 +40,14 @@ export type CodeExchangeDecision =
   | { kind: "stale_client" }
   | { kind: "refuse"; description: string }
   | { kind: "replay"; client: ConfirmedClient; userId: string }
-  | { kind: "issue"; client: ConfirmedClient; userId: string; scopes: string[] };
+  | {
+      kind: "issue";
+      client: ConfirmedClient;
+      userId: string;
+      scopes: string[];
+      authTime: Date | null;
+      nonce: string | null;
+    };
 
 /** Every rule of the code grant, in order. Pure: state and time in, one decision out. */
 export function decideCodeExchange(
@@ -50,7 +57,7 @@ export function decideCodeExchange(
   now: Date,
 ): CodeExchangeDecision {
   // Client authentication comes first (SPEC §7.2): a secret reset or a deletion anywhere is seen here.
-  const confirmed = confirmAgainst(client, state.storedSecretHash);
+  const confirmed = confirmAgainst(client, state.storedSecretHash, { publicClient: state.publicClient });
   if (!confirmed) return { kind: "stale_client" };
   const { code } = state;
   if (code === null) {
@@ -67,6 +74,10 @@ export function decideCodeExchange(
     return { kind: "refuse", description: "Authorization code expired" };
   if (code.redirectUri !== request.redirectUri)
     return { kind: "refuse", description: "redirect_uri does not match the authorization request" };
+  // Without a secret, only an S256 verifier proves the code is the client's own (SPEC §7.2); the
+  // authorization endpoint already insists, this covers codes issued before the client became public.
+  if (confirmed.secretHash === null && code.codeChallengeMethod !== "S256")
+    return { kind: "refuse", description: "A public client's code must be bound to an S256 code_challenge" };
   // PKCE (RFC 7636 §4.6): a verifier is required iff a challenge was bound; one sent for a code
   // without a challenge is a downgrade attempt.
   if (code.codeChallenge === null) {
@@ -79,7 +90,14 @@ export function decideCodeExchange(
     if (!verifyCodeVerifier(request.verifier, code.codeChallenge, code.codeChallengeMethod ?? "plain"))
       return { kind: "refuse", description: "code_verifier does not match the code challenge" };
   }
-  return { kind: "issue", client: confirmed, userId: code.userId, scopes: code.scopes };
+  return {
+    kind: "issue",
+    client: confirmed,
+    userId: code.userId,
+    scopes: code.scopes,
+    authTime: code.authTime,
+    nonce: code.nonce,
+  };
 }
 
 export async function exchangeAuthorizationCode(
@@ -123,6 +141,8 @@ export async function exchangeAuthorizationCode(
           familyId: deps.nextId(),
           userId: decision.userId,
           scopes: decision.scopes,
+          authTime: decision.authTime,
+          nonce: decision.nonce,
           now,
           accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,
           accessToken: generateToken(),

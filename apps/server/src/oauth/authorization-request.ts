@@ -1,5 +1,6 @@
 import type { Db } from "../db/database.ts";
 import { findAuthorizationClient } from "../domain/applications.ts";
+import { matchRedirectUri } from "../domain/redirect-uris.ts";
 import { invalidRequest, OAuthError, unsupportedResponseType } from "./errors.ts";
 import { type CodeChallengeMethod, isValidCodeChallenge } from "./pkce.ts";
 import { parseScope, type Scope } from "./scope.ts";
@@ -15,7 +16,16 @@ export const AUTHORIZE_PARAMS = [
   "code_challenge",
   "code_challenge_method",
   "response_mode",
+  "nonce",
+  "max_age",
 ] as const;
+
+/** OIDC Core §3.1.2.1 `prompt` values honoured (space-separated; `none` only alone). */
+export const PROMPT_VALUES = ["none", "login", "consent"] as const;
+/** `prompt` as decided: `login` forces a fresh sign-in, `none` shows nothing, `consent` is the default. */
+export type Prompt = (typeof PROMPT_VALUES)[number];
+
+const MAX_NONCE_LENGTH = 512;
 
 /** What the consent page shows about the client. */
 export interface AuthorizationClient {
@@ -30,13 +40,20 @@ export interface AuthorizationClient {
 
 export interface AuthorizationRequest {
   client: AuthorizationClient;
-  /** Exactly the registered string: the token endpoint compares against it. */
+  /**
+   * The URI presented: a registered string, or a registered http loopback URI on another port. The code
+   * is bound to it and the token endpoint compares against it exactly.
+   */
   redirectUri: string;
   scopes: Scope[];
   state: string | null;
-  prompt: "consent" | "none";
+  prompt: Prompt;
   codeChallenge: string | null;
   codeChallengeMethod: CodeChallengeMethod | null;
+  /** OpenID Connect: returned in the ID token. */
+  nonce: string | null;
+  /** OpenID Connect: the longest time in seconds since the user signed in that is still acceptable. */
+  maxAge: number | null;
 }
 
 /** Where a redirectable error goes; null when client or redirect URI could not be trusted. */
@@ -90,16 +107,18 @@ export async function validateAuthorizationRequest(
   const redirectUri = single(params, "redirect_uri");
   if (redirectUri.duplicated) return fatal("invalid_request", "redirect_uri is duplicated");
   if (!redirectUri.value) return fatal("invalid_request", "redirect_uri is required");
-  // Raw string equality with a registered URI: no normalisation, no prefix matching (SPEC §12).
-  if (!client.redirect_uris.includes(redirectUri.value))
+  // Raw string equality with a registered URI (no normalisation, no prefix matching, SPEC §12); only
+  // the port of a registered http loopback URI is free (SPEC §7.1).
+  const matchedRedirectUri = matchRedirectUri(client.redirect_uris, redirectUri.value);
+  if (matchedRedirectUri === null)
     return fatal("invalid_request", "redirect_uri is not registered for this client");
   // Registration validates URIs; this only keeps a bad stored row from becoming a 500.
-  if (!URL.canParse(redirectUri.value))
+  if (!URL.canParse(matchedRedirectUri))
     return fatal("invalid_request", "The registered redirect_uri is invalid");
 
   const state = single(params, "state");
   const target: ErrorTarget = {
-    redirectUri: redirectUri.value,
+    redirectUri: matchedRedirectUri,
     state: state.duplicated ? null : state.value,
   };
   const fail = (error: OAuthError): AuthorizeValidation => ({ ok: false, error, target });
@@ -124,9 +143,20 @@ export async function validateAuthorizationRequest(
   }
   if (scopes.length === 0) return fail(new OAuthError("invalid_scope", "scope is required"));
 
-  const prompt = single(params, "prompt").value ?? "consent";
-  if (prompt !== "consent" && prompt !== "none")
-    return fail(invalidRequest("prompt must be consent or none"));
+  const prompts = (single(params, "prompt").value ?? "consent").split(" ").filter((value) => value !== "");
+  if (prompts.some((value) => !(PROMPT_VALUES as readonly string[]).includes(value)))
+    return fail(invalidRequest("prompt must be consent, login or none"));
+  if (prompts.includes("none") && prompts.length > 1)
+    return fail(invalidRequest("prompt=none cannot be combined with other values"));
+  const prompt: Prompt = prompts.includes("none") ? "none" : prompts.includes("login") ? "login" : "consent";
+
+  const nonce = single(params, "nonce").value;
+  if (nonce !== null && nonce.length > MAX_NONCE_LENGTH)
+    return fail(invalidRequest(`nonce must be at most ${MAX_NONCE_LENGTH} characters`));
+  const maxAgeValue = single(params, "max_age").value;
+  if (maxAgeValue !== null && !/^\d{1,9}$/.test(maxAgeValue))
+    return fail(invalidRequest("max_age must be a whole number of seconds"));
+  const maxAge = maxAgeValue === null ? null : Number(maxAgeValue);
 
   const challenge = single(params, "code_challenge").value;
   const method = single(params, "code_challenge_method").value;
@@ -141,6 +171,9 @@ export async function validateAuthorizationRequest(
     if (!isValidCodeChallenge(challenge, resolved)) return fail(invalidRequest("Invalid code_challenge"));
     codeChallengeMethod = resolved;
   }
+  // A public client has no secret: the PKCE verifier is what proves the code is its own (SPEC §7.2).
+  if (client.public_client && codeChallengeMethod !== "S256")
+    return fail(invalidRequest("A public client must use PKCE with code_challenge_method=S256"));
 
   return {
     ok: true,
@@ -154,12 +187,14 @@ export async function validateAuthorizationRequest(
         termsOfServiceUrl: client.terms_of_service_url,
         privacyPolicyUrl: client.privacy_policy_url,
       },
-      redirectUri: redirectUri.value,
+      redirectUri: matchedRedirectUri,
       scopes,
       state: target.state,
       prompt,
       codeChallenge: challenge,
       codeChallengeMethod,
+      nonce,
+      maxAge,
     },
   };
 }

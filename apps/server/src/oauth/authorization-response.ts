@@ -29,10 +29,22 @@ export function errorRedirectUrl(target: ErrorTarget, error: OAuthError, issuer:
   );
 }
 
-/** The scopes the user approved: a subset of the request; `identify` cannot be unticked when requested. */
+/** Scopes the user cannot untick when requested: the app's sign-in itself. */
+export const REQUIRED_SCOPES: readonly Scope[] = ["openid", "identify"];
+
+/** The scopes the user approved: a subset of the request; `openid` and `identify` stay when requested. */
 export function narrowScopes(requested: readonly Scope[], granted: Iterable<string>): Scope[] {
   const chosen = new Set(granted);
-  return requested.filter((scope) => scope === "identify" || chosen.has(scope));
+  return requested.filter((scope) => REQUIRED_SCOPES.includes(scope) || chosen.has(scope));
+}
+
+/**
+ * OIDC `max_age`: whether the user signed in too long ago for this request (whole seconds, as the
+ * relying party compares the ID token's auth_time).
+ */
+export function signInTooOld(request: AuthorizationRequest, authenticatedAt: Date, now: Date): boolean {
+  if (request.maxAge === null) return false;
+  return Math.floor(now.getTime() / 1000) - Math.floor(authenticatedAt.getTime() / 1000) > request.maxAge;
 }
 
 export interface GrantContext {
@@ -48,7 +60,14 @@ export interface GrantContext {
  */
 export async function grantAuthorization(
   ctx: GrantContext,
-  input: { request: AuthorizationRequest; userId: string; scopes: Scope[]; remember: boolean },
+  input: {
+    request: AuthorizationRequest;
+    userId: string;
+    /** When the user signed in (the session's start): the ID token's auth_time. */
+    authenticatedAt: Date;
+    scopes: Scope[];
+    remember: boolean;
+  },
 ): Promise<string> {
   const { request } = input;
   const code = await ctx.db.transaction().execute(async (trx) => {
@@ -66,6 +85,8 @@ export async function grantAuthorization(
       scopes: input.scopes,
       codeChallenge: request.codeChallenge,
       codeChallengeMethod: request.codeChallengeMethod,
+      nonce: request.nonce,
+      authTime: input.authenticatedAt,
       now: ctx.now,
       ttlSeconds: ctx.codeTtlSeconds,
     });
@@ -73,19 +94,29 @@ export async function grantAuthorization(
   return authorizationResponseUrl(request.redirectUri, { code, state: request.state }, ctx.issuer);
 }
 
-/** prompt=none: the code only if a user is signed in and already consented to every requested scope. */
+/**
+ * prompt=none: the code only if a user is signed in (recently enough for `max_age`) and already
+ * consented to every requested scope.
+ */
 export async function authorizeSilently(
   ctx: GrantContext,
-  input: { request: AuthorizationRequest; userId: string | null },
+  input: { request: AuthorizationRequest; user: { id: string; authenticatedAt: Date } | null },
 ): Promise<string> {
-  const { request } = input;
+  const { request, user } = input;
   const target = errorTargetOf(request);
-  if (input.userId === null)
-    return errorRedirectUrl(target, loginRequired("The user is not signed in"), ctx.issuer);
-  const consent = await findConsent(ctx.db, { userId: input.userId, applicationId: request.client.id });
+  if (user === null) return errorRedirectUrl(target, loginRequired("The user is not signed in"), ctx.issuer);
+  if (signInTooOld(request, user.authenticatedAt, ctx.now))
+    return errorRedirectUrl(target, loginRequired("The user signed in longer ago than max_age"), ctx.issuer);
+  const consent = await findConsent(ctx.db, { userId: user.id, applicationId: request.client.id });
   if (!consent || !isSubset(request.scopes, consent.scopes))
     return errorRedirectUrl(target, consentRequired("The user has not approved these scopes"), ctx.issuer);
-  return grantAuthorization(ctx, { request, userId: input.userId, scopes: request.scopes, remember: false });
+  return grantAuthorization(ctx, {
+    request,
+    userId: user.id,
+    authenticatedAt: user.authenticatedAt,
+    scopes: request.scopes,
+    remember: false,
+  });
 }
 
 export function denyAuthorization(request: AuthorizationRequest, issuer: string): string {

@@ -42,6 +42,8 @@ export async function issueClientCredentials(
   if (tokens) return tokens;
   const refusal = await readClientCredentialsRefusal(deps.db, client.id);
   if (!confirmAgainst(client, refusal.storedSecretHash)) throw staleClient(deps, client);
+  // RFC 6749 §4.4: confidential clients only; a public client's secret may sit in an app anyone has.
+  if (refusal.publicClient) throw unauthorizedClient("A public client cannot use client_credentials");
   if (!refusal.hasBotUser) throw unauthorizedClient("This application has no bot user");
   throw new Error("client_credentials wrote nothing for a current client with a bot user");
 }

@@ -11,7 +11,7 @@ import type { Deps } from "../deps.ts";
 import { type AuthenticatedClient, confirmAgainst } from "../domain/client-authentication.ts";
 import { readIntrospection } from "../domain/introspection.ts";
 import { staleClient } from "./client.ts";
-import { invalidRequest } from "./errors.ts";
+import { invalidClient, invalidRequest } from "./errors.ts";
 import type { Params } from "./params.ts";
 import { isIdleExpired } from "./refresh-token-grant.ts";
 import { formatScope } from "./scope.ts";
@@ -48,6 +48,9 @@ export async function introspectToken(
     now,
   });
   if (!confirmAgainst(client, found.storedSecretHash)) throw staleClient(deps, client);
+  // Introspection is for resource servers and confidential clients (SPEC §7.2): a public client's
+  // secret proves nothing, so it is not an authenticated client here.
+  if (found.publicClient) throw invalidClient("A public client cannot introspect tokens");
   const refresh =
     found.refresh && !isIdleExpired(found.refresh.createdAt, now, deps.config.refreshTokenIdleSeconds)
       ? found.refresh

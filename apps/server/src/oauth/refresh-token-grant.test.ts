@@ -13,8 +13,10 @@ function state(overrides: {
   token?: Partial<NonNullable<RefreshState["token"]>> | null;
   successor?: RefreshState["successor"];
   storedSecretHash?: string | null;
+  publicClient?: boolean;
 }): RefreshState {
   return {
+    publicClient: overrides.publicClient ?? false,
     storedSecretHash:
       overrides.storedSecretHash === undefined ? client.secretHash : overrides.storedSecretHash,
     token:
@@ -29,6 +31,7 @@ function state(overrides: {
             applicationId: client.id,
             userId: "30",
             familyRevokedAt: null,
+            authTime: null,
             ...overrides.token,
           },
     successor: overrides.successor ?? null,
@@ -37,6 +40,15 @@ function state(overrides: {
 const unscoped = { scopes: null };
 
 describe("decideRefresh", () => {
+  test("a public client refreshes without its secret only while its application is public", () => {
+    const publicClient: AuthenticatedClient = { id: client.id, secretHash: null, confirmed: false };
+    const authTime = ago(7200);
+    expect(
+      decideRefresh(state({ publicClient: true, token: { authTime } }), publicClient, unscoped, now, noGrace),
+    ).toMatchObject({ kind: "rotate", authTime, client: { secretHash: null, confirmed: true } });
+    expect(decideRefresh(state({}), publicClient, unscoped, now, noGrace)).toEqual({ kind: "stale_client" });
+  });
+
   test("a client whose stored secret changed, or whose application is gone, is stale", () => {
     expect(
       decideRefresh(state({ storedSecretHash: "b".repeat(64) }), client, unscoped, now, noGrace),
@@ -124,6 +136,8 @@ describe("decideRefresh", () => {
       kind: "grace_retry",
       expiresAt: successor.accessExpiresAt,
       scopes: ["identify", "email"],
+      userId: "30",
+      authTime: null,
     });
     expect(decideRefresh(retry, client, { scopes: ["email", "identify"] }, now, grace).kind).toBe(
       "grace_retry",

@@ -50,7 +50,7 @@ export type RefreshDecision =
       generation: number;
       usedAt: Date;
     }
-  | { kind: "grace_retry"; expiresAt: Date; scopes: string[] }
+  | { kind: "grace_retry"; expiresAt: Date; scopes: string[]; userId: string; authTime: Date | null }
   | {
       kind: "rotate";
       client: ConfirmedClient;
@@ -59,6 +59,7 @@ export type RefreshDecision =
       generation: number;
       refreshScopes: string[];
       accessScopes: string[];
+      authTime: Date | null;
     };
 
 /** REFRESH_TOKEN_IDLE_SECONDS: a refresh token created that long ago has expired (null: never). */
@@ -77,7 +78,7 @@ export function decideRefresh(
   policy: RefreshPolicy,
 ): RefreshDecision {
   // Client authentication comes first (SPEC §7.2): a secret reset or a deletion anywhere is seen here.
-  const confirmed = confirmAgainst(client, state.storedSecretHash);
+  const confirmed = confirmAgainst(client, state.storedSecretHash, { publicClient: state.publicClient });
   if (!confirmed) return { kind: "stale_client" };
   const { token } = state;
   // Unknown, or another client's: the same answer, so it tells nothing about whose a token is.
@@ -105,6 +106,8 @@ export function decideRefresh(
         kind: "grace_retry",
         expiresAt: state.successor.accessExpiresAt,
         scopes: state.successor.accessScopes,
+        userId: token.userId,
+        authTime: token.authTime,
       };
     }
     // Reuse of a rotated token: theft is assumed, the whole family is revoked.
@@ -134,6 +137,7 @@ export function decideRefresh(
     generation: token.generation,
     refreshScopes: token.scopes,
     accessScopes,
+    authTime: token.authTime,
   };
 }
 
@@ -174,7 +178,12 @@ export async function refreshAccessToken(
           ? invalidScope(decision.description)
           : invalidGrant(decision.description);
       case "grace_retry":
-        return { ...successor, expiresAt: decision.expiresAt, scopes: decision.scopes };
+        return {
+          ...successor,
+          expiresAt: decision.expiresAt,
+          scopes: decision.scopes,
+          authentication: { userId: decision.userId, authTime: decision.authTime, nonce: null },
+        };
       case "reuse": {
         const revoked = await revokeFamilyOnReuse(deps.db, decision.client, {
           familyId: decision.familyId,
@@ -196,6 +205,7 @@ export async function refreshAccessToken(
           generation: decision.generation,
           refreshScopes: decision.refreshScopes,
           accessScopes: decision.accessScopes,
+          authTime: decision.authTime,
           now,
           accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,
           ...successor,

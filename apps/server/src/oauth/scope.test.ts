@@ -12,11 +12,21 @@ describe("scope", () => {
 
   test("unknown scope is invalid_scope", () => {
     expect(() => parseScope("identify admin")).toThrow(OAuthError);
+    let thrown: unknown = null;
     try {
-      parseScope("openid");
+      parseScope("openid address");
     } catch (error) {
-      expect((error as OAuthError).code).toBe("invalid_scope");
+      thrown = error;
     }
+    expect((thrown as OAuthError).code).toBe("invalid_scope");
+    expect(() => parseScope("toString")).toThrow(OAuthError);
+  });
+
+  test("OpenID Connect: openid first, profile reads as identify, offline_access asks for nothing", () => {
+    expect(parseScope("email profile openid offline_access")).toEqual(["openid", "identify", "email"]);
+    expect(parseScope("profile identify")).toEqual(["identify"]);
+    expect(parseScope("offline_access")).toEqual([]);
+    expect(() => parseRequestedScope("offline_access")).toThrow(/at least one scope/);
   });
 
   test("a requested scope naming nothing is invalid_scope", () => {

@@ -4,6 +4,7 @@ import type { IssuedTokens } from "../domain/issued-tokens.ts";
 import { exchangeAuthorizationCode } from "./authorization-code-grant.ts";
 import { issueClientCredentials } from "./client-credentials-grant.ts";
 import { invalidRequest, unsupportedGrantType } from "./errors.ts";
+import { issueIdToken } from "./id-token.ts";
 import { isGrantType } from "./metadata.ts";
 import type { Params } from "./params.ts";
 import { refreshAccessToken } from "./refresh-token-grant.ts";
@@ -15,6 +16,8 @@ export interface TokenResponse {
   expires_in: number;
   refresh_token?: string;
   scope: string;
+  /** OpenID Connect (SPEC §13): when the grant holds `openid`, at the code exchange and on refresh. */
+  id_token?: string;
 }
 
 function toTokenResponse(tokens: IssuedTokens, now: Date): TokenResponse {
@@ -46,5 +49,13 @@ export async function handleTokenRequest(
   const now = deps.clock.now();
   const tokens = await grants[grantType](deps, client, params);
   deps.metrics.tokensIssued.inc({ grant_type: grantType });
-  return toTokenResponse(tokens, now);
+  const response = toTokenResponse(tokens, now);
+  if (tokens.authentication !== null && tokens.scopes.includes("openid"))
+    response.id_token = await issueIdToken(deps, {
+      clientId: client.id,
+      scopes: tokens.scopes,
+      authentication: tokens.authentication,
+      accessToken: tokens.accessToken,
+    });
+  return response;
 }

@@ -73,6 +73,7 @@ const changes = z.object({
   redirect_uris: redirectUris.optional(),
   bot_public: z.boolean().optional(),
   bot_require_code_grant: z.boolean().optional(),
+  public_client: z.boolean().optional(),
   terms_of_service_url: httpsUrl.optional(),
   privacy_policy_url: httpsUrl.optional(),
 });
@@ -85,6 +86,7 @@ function toChanges(input: z.infer<typeof changes>): ApplicationChanges {
     redirectUris: input.redirect_uris,
     botPublic: input.bot_public,
     botRequireCodeGrant: input.bot_require_code_grant,
+    publicClient: input.public_client,
     termsOfServiceUrl: input.terms_of_service_url,
     privacyPolicyUrl: input.privacy_policy_url,
   };

@@ -30,7 +30,13 @@ export interface TestApplication {
 /** An application for OAuth flow tests, created by the domain's createApplication (bot user, keys). */
 export async function insertTestApplication(
   t: TestApp,
-  options: { ownerId: string; name?: string; redirectUris?: string[]; description?: string | null },
+  options: {
+    ownerId: string;
+    name?: string;
+    redirectUris?: string[];
+    description?: string | null;
+    publicClient?: boolean;
+  },
 ): Promise<TestApplication> {
   const redirectUris = options.redirectUris ?? ["https://client.example/callback"];
   const { application, clientSecret, botToken } = await createApplication(t.deps.db, {
@@ -40,7 +46,12 @@ export async function insertTestApplication(
     now: t.clock.now(),
     // Fixtures may build more applications than a user could through the API.
     maxApplications: Number.MAX_SAFE_INTEGER,
-    fields: { name: options.name ?? "Test App", description: options.description ?? null, redirectUris },
+    fields: {
+      name: options.name ?? "Test App",
+      description: options.description ?? null,
+      redirectUris,
+      publicClient: options.publicClient ?? false,
+    },
     keys: t.deps.keys,
   });
   return {

@@ -29,7 +29,13 @@ export async function mintCode(
   t: TestApp,
   client: Client,
   userId: string,
-  options: { scopes?: string[]; pkce?: "S256" | "plain" | null; redirectUri?: string } = {},
+  options: {
+    scopes?: string[];
+    pkce?: "S256" | "plain" | null;
+    redirectUri?: string;
+    nonce?: string;
+    authTime?: Date;
+  } = {},
 ): Promise<string> {
   const pkce = options.pkce === undefined ? "S256" : options.pkce;
   return createAuthorizationCode(t.deps.db, {
@@ -39,6 +45,8 @@ export async function mintCode(
     scopes: options.scopes ?? ["identify", "email"],
     codeChallenge: pkce === null ? null : pkce === "S256" ? computeS256Challenge(VERIFIER) : VERIFIER,
     codeChallengeMethod: pkce,
+    nonce: options.nonce ?? null,
+    authTime: options.authTime ?? t.clock.now(),
     now: t.clock.now(),
     ttlSeconds: t.deps.config.authorizationCodeTtlSeconds,
   });

@@ -92,6 +92,43 @@ function Redirects({ application, onReload }: { application: Application; onRelo
   );
 }
 
+/**
+ * Discord's "Public client" toggle (SPEC §5, §7.2): single-page and native apps, which cannot keep a
+ * secret, exchange codes with PKCE S256 and their client id alone.
+ */
+function PublicClient({ application, onReload }: { application: Application; onReload: () => void }) {
+  const update = useApplicationUpdate();
+  // Shown switched at once; a refused save switches it back.
+  const [on, setOn] = useState(application.public_client);
+  const toggle = (value: boolean) => {
+    setOn(value);
+    update.mutate(
+      { id: application.id, version: application.version, public_client: value },
+      { onError: () => setOn(!value) },
+    );
+  };
+  return (
+    <div className="row">
+      <label className="check">
+        <input
+          type="checkbox"
+          role="switch"
+          checked={on}
+          aria-checked={on}
+          disabled={update.isPending}
+          onChange={(event) => toggle(event.target.checked)}
+        />{" "}
+        Public client
+      </label>
+      <SaveStatus error={update.error} saved={update.isSuccess} onReload={onReload} />
+      <p className="hint">
+        For single-page and native apps that cannot keep a secret: they sign users in with PKCE (S256) and
+        their client ID alone, and cannot use client credentials or introspection.
+      </p>
+    </div>
+  );
+}
+
 function ResetSecret({ application }: { application: Application }) {
   const trpc = useTRPC();
   const refresh = useApplicationRefresh();
@@ -111,10 +148,10 @@ function ResetSecret({ application }: { application: Application }) {
 }
 
 export function OAuth2Section({ application, onReload }: { application: Application; onReload: () => void }) {
-  // The "Public client" switch (SPEC §14) joins this section with public-client support.
   return (
     <Section title="OAuth2">
       <Redirects application={application} onReload={onReload} />
+      <PublicClient application={application} onReload={onReload} />
       <ResetSecret application={application} />
     </Section>
   );

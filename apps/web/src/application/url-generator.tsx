@@ -6,6 +6,7 @@ import type { Application } from "./use-application-update.ts";
 
 /** The scopes a user can grant at the authorization endpoint, in canonical order (SPEC §6). */
 const SCOPES = [
+  { name: "openid", about: "OpenID Connect sign-in (an ID token)" },
   { name: "identify", about: "username, avatar and id" },
   { name: "email", about: "email address (with identify)" },
   { name: "guilds", about: "the user's communities" },
