@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createLocalJWKSet, decodeProtectedHeader, errors, type JSONWebKeySet, jwtVerify } from "jose";
 import { openDatabase } from "../src/db/database.ts";
 import { validateSessionToken } from "../src/domain/sessions.ts";
 import { computeS256Challenge } from "../src/oauth/pkce.ts";
@@ -69,7 +70,7 @@ async function expectRefused(
 }
 
 /** The JSON consent route (records the consent) and the code exchange: a family and an authorization. */
-async function consentAndExchange(t: TestApp, sessionToken: string, client: Client) {
+async function consentAndExchange(t: TestApp, sessionToken: string, client: Client, scope = "identify") {
   const consent = await t.request("/v1/oauth2/authorize/consent", {
     method: "POST",
     headers: { "content-type": "application/json", authorization: sessionToken },
@@ -77,7 +78,7 @@ async function consentAndExchange(t: TestApp, sessionToken: string, client: Clie
       client_id: client.id,
       redirect_uri: client.redirectUris[0],
       response_type: "code",
-      scope: "identify",
+      scope,
       code_challenge: computeS256Challenge(VERIFIER),
       code_challenge_method: "S256",
     }),
@@ -87,7 +88,12 @@ async function consentAndExchange(t: TestApp, sessionToken: string, client: Clie
   );
   const exchanged = await exchangeCode(t, client, code ?? "");
   expect(exchanged.status).toBe(200);
-  return exchanged.body as { access_token: string; refresh_token: string };
+  return exchanged.body as { access_token: string; refresh_token: string; id_token?: string };
+}
+
+/** The injected clock moved to a moment (the admin process itself runs on real time). */
+function setClock(t: TestApp, moment: Date): void {
+  t.clock.advance((moment.getTime() - t.clock.now().getTime()) / 1000);
 }
 
 /**
@@ -120,7 +126,15 @@ describe("bun run admin", () => {
   test("--help lists every command; no command or an unknown one is refused", async () => {
     const help = await admin(["--help"]);
     expect(help.exitCode).toBe(0);
-    for (const name of ["users:list", "users:revoke-grants", "apps:create", "apps:list", "db:migrate"])
+    for (const name of [
+      "users:list",
+      "users:revoke-grants",
+      "apps:create",
+      "apps:list",
+      "db:migrate",
+      "keys:rotate",
+      "secrets:reencrypt",
+    ])
       expect(help.stdout).toContain(name);
     const none = await admin([]);
     expect(none.exitCode).toBe(1);
@@ -326,5 +340,63 @@ describe("bun run admin", () => {
       ["users:revoke-grants", "nobody_here"],
       'users:revoke-grants: no user "nobody_here" (give an id, username or email)',
     );
+  }, 90_000);
+  test("keys:rotate: old ID tokens still verify, new ones carry the new kid, the old key leaves the JWKS once its tokens expired", async () => {
+    /** What a relying party does: fetch the JWKS now and verify the ID token against it at `now`. */
+    const verifyAt = async (t: TestApp, idToken: string) => {
+      const jwks = createLocalJWKSet((await (await t.request("/v1/oauth2/keys")).json()) as JSONWebKeySet);
+      return jwtVerify(idToken, jwks, { currentDate: t.clock.now(), algorithms: ["RS256"] });
+    };
+    const kids = async (t: TestApp) =>
+      ((await (await t.request("/v1/oauth2/keys")).json()) as JSONWebKeySet).keys.map((key) => key.kid);
+
+    const before = await withApp(async (t) => {
+      const erin = await registerUser(t, { username: "erin_admin" });
+      const { client } = await setupClient(t);
+      const tokens = await consentAndExchange(t, erin.token, client, "openid");
+      const idToken = tokens.id_token as string;
+      return { erin, client, idToken, kid: decodeProtectedHeader(idToken).kid as string };
+    });
+
+    const rotated = await admin(["keys:rotate"]);
+    expect(rotated.stderr).toBe("");
+    expect(rotated.exitCode).toBe(0);
+    const [newLine, oldLine] = rotated.stdout.trim().split("\n");
+    const newKid = /^new signing key (\S+): published now, signs from (\S+)$/.exec(newLine ?? "");
+    expect(newKid).not.toBeNull();
+    expect(oldLine).toStartWith(`old signing key ${before.kid}: signs until then, published until `);
+    const activatesAt = new Date(newKid?.[2] as string);
+    const publishedUntil = new Date(oldLine?.split("published until ")[1] as string);
+    expect((publishedUntil.getTime() - activatesAt.getTime()) / 1000).toBe(3600);
+
+    // A second rotation while the new key waits is refused, not stacked.
+    await expectRefused(
+      ["keys:rotate"],
+      `keys:rotate: key ${newKid?.[1]} is already waiting to take over; rotate again once it signs`,
+    );
+
+    await withApp(async (t) => {
+      // Published at once; the old key still signs until the new one activates.
+      expect(await kids(t)).toEqual([before.kid, newKid?.[1]]);
+      const waiting = await consentAndExchange(t, before.erin.token, before.client, "openid");
+      expect(decodeProtectedHeader(waiting.id_token as string).kid).toBe(before.kid);
+
+      setClock(t, new Date(activatesAt.getTime() + 1000));
+      const after = await consentAndExchange(t, before.erin.token, before.client, "openid");
+      expect(decodeProtectedHeader(after.id_token as string).kid).toBe(newKid?.[1]);
+      // The token signed before the rotation still verifies against the JWKS.
+      expect((await verifyAt(t, before.idToken)).payload.sub).toBe(before.erin.user.id);
+      expect((await verifyAt(t, after.id_token as string)).payload.sub).toBe(before.erin.user.id);
+
+      // Once every ID token the old key signed has expired, it leaves the JWKS.
+      setClock(t, new Date(publishedUntil.getTime() - 1000));
+      expect(await kids(t)).toEqual([before.kid, newKid?.[1]]);
+      setClock(t, new Date(publishedUntil.getTime() + 1000));
+      expect(await kids(t)).toEqual([newKid?.[1]]);
+      // The signature is checked first: its key is gone.
+      const stale = await verifyAt(t, before.idToken).catch((error: Error) => error);
+      expect(stale).toBeInstanceOf(errors.JWKSNoMatchingKey);
+    });
+    await expectRefused(["keys:rotate", "now"], "keys:rotate takes no positional arguments (got now)");
   }, 90_000);
 });

@@ -167,16 +167,27 @@ export async function publishedKeys(
 
 export class SigningKeyRotationError extends Error {}
 
+export interface Rotation {
+  kid: string;
+  /** When the new key starts signing (at once when it is the first key). */
+  activatesAt: Date;
+  /** The key it replaces, and until when that one stays published; null for the first key. */
+  replaces: { kid: string; publishedUntil: Date } | null;
+  /** Retired keys whose ID tokens had all expired: deleted. */
+  deleted: number;
+}
+
 /**
- * `bun run admin keys:rotate`: a new key, published now, signing from `activates_at`; the current key is
- * retired at that moment. A rotation already pending (a key not yet active) is refused rather than
- * stacked. Returns the new kid, its activation time and the kid it replaces.
+ * `bun run admin keys:rotate`: a new key, published now, signing from `activates_at`; the current key
+ * is retired at that moment and stays published until the last ID token it signed has expired. A
+ * rotation already pending (a key not yet active) is refused rather than stacked. Retired keys no
+ * longer published are deleted: nothing they signed is still valid.
  */
 export async function rotateSigningKey(
   db: Db,
   keys: ServerKeys,
-  input: { now: Date; activationDelaySeconds?: number },
-): Promise<{ kid: string; activatesAt: Date; replaces: string | null }> {
+  input: { now: Date; idTokenTtlSeconds: number; activationDelaySeconds?: number },
+): Promise<Rotation> {
   const activatesAt = new Date(
     input.now.getTime() + (input.activationDelaySeconds ?? ACTIVATION_DELAY_SECONDS) * 1000,
   );
@@ -191,16 +202,30 @@ export async function rotateSigningKey(
       throw new SigningKeyRotationError(
         `key ${pending.kid} is already waiting to take over; rotate again once it signs`,
       );
+    const deleted = await trx
+      .deleteFrom("signing_keys")
+      .where("retired_at", "<=", new Date(input.now.getTime() - input.idTokenTtlSeconds * 1000))
+      .executeTakeFirst();
     const retired = await trx
       .updateTable("signing_keys")
       .set({ retired_at: activatesAt })
       .where("retired_at", "is", null)
       .returning("kid")
       .executeTakeFirst();
-    // No key yet: the new one is the first and signs at once.
+    // No key yet: the new one is the first and signs at once (nothing was ever published).
     const values = retired ? row : { ...row, created_at: input.now, activates_at: input.now };
     await trx.insertInto("signing_keys").values(values).execute();
-    return { kid: row.kid, activatesAt: values.activates_at, replaces: retired?.kid ?? null };
+    return {
+      kid: row.kid,
+      activatesAt: values.activates_at,
+      replaces: retired
+        ? {
+            kid: retired.kid,
+            publishedUntil: new Date(activatesAt.getTime() + input.idTokenTtlSeconds * 1000),
+          }
+        : null,
+      deleted: Number(deleted.numDeletedRows),
+    };
   });
   forgetSigningKeys(db);
   return result;
