@@ -12,6 +12,8 @@ const root = import.meta.dir;
 const dist = join(root, "dist");
 const entries = { index: "src/index.ts", oauth: "src/oauth.ts" };
 const peers = ["@trpc/client", "@trpc/server"];
+/** Runtime dependencies stay imports (installed next to the package); jose validates ID tokens. */
+const dependencies = ["jose"];
 
 rmSync(dist, { recursive: true, force: true });
 
@@ -21,7 +23,7 @@ const js = await Bun.build({
   outdir: dist,
   target: "browser",
   format: "esm",
-  external: peers.map((peer) => `${peer}*`),
+  external: [...peers.map((peer) => `${peer}*`), ...dependencies],
 });
 if (!js.success) throw new AggregateError(js.logs, "JavaScript build failed");
 

@@ -1,10 +1,12 @@
 /**
  * `@fluxer/client/oauth`: what a third-party application needs to sign users in with Fluxer
  * (authorization code + PKCE S256, RFC 9207 `iss` check, refresh, revocation, introspection, and a
- * session that refreshes without ever tripping reuse detection). No tRPC; WebCrypto and fetch only,
- * so it runs in browsers, Node ≥ 20 and Bun.
+ * session that refreshes without ever tripping reuse detection), and OpenID Connect ID tokens,
+ * validated when a token response carries one. No tRPC; WebCrypto, fetch and jose only, so it runs in
+ * browsers, Node ≥ 20 and Bun.
  */
 import { OAuthClientError } from "./oauth/errors.ts";
+import { createIdTokenVerifier, type IdTokenClaims } from "./oauth/id-token.ts";
 import { computeS256Challenge, generateRandomString } from "./oauth/pkce.ts";
 import { createSession, type OAuthSession, type SessionOptions } from "./oauth/session.ts";
 import {
@@ -17,7 +19,7 @@ import {
 
 export type { OAuthSession, SessionOptions, TokenStorage } from "./oauth/session.ts";
 export { webStorage } from "./oauth/session.ts";
-export type { Introspection, TokenSet };
+export type { IdTokenClaims, Introspection, TokenSet };
 export { OAuthClientError };
 
 export interface OAuthClientOptions {
@@ -35,14 +37,26 @@ export interface AuthorizationUrlOptions {
   /** Space-separated scopes, or a list of them. */
   scope: string | readonly string[];
   prompt?: "consent" | "none" | "login";
+  /** OpenID Connect: made here when the scope holds `openid` and none is given. */
   nonce?: string;
+  /** OpenID Connect: the longest acceptable time in seconds since the user signed in. */
+  maxAge?: number;
 }
 
 export interface AuthorizationRequest {
   url: string;
-  /** Keep both until the callback (e.g. in the user's session): `exchangeCode` needs them. */
+  /** Keep these until the callback (e.g. in the user's session): `exchangeCode` needs them. */
   state: string;
   codeVerifier: string;
+  /** The nonce sent (OpenID Connect); the ID token must carry it. */
+  nonce?: string;
+}
+
+export interface CallbackChecks {
+  state: string;
+  codeVerifier: string;
+  /** The authorization request's nonce: required when it sent one and the response has an ID token. */
+  nonce?: string;
 }
 
 export interface OAuthClient {
@@ -53,9 +67,15 @@ export interface OAuthClient {
   /**
    * Checks the callback's `iss` (RFC 9207) and `state` before anything else, then redeems the code.
    * An error callback (`?error=access_denied`) throws an `OAuthClientError` with the server's error.
+   * An `id_token` in the response is validated (signature against the issuer's JWKS, `iss`, `aud`,
+   * `exp`, the request's `nonce`, `at_hash`): `invalid_id_token` otherwise; its claims are returned in
+   * `id_token_claims`.
    */
-  exchangeCode(callbackUrl: string | URL, checks: { state: string; codeVerifier: string }): Promise<TokenSet>;
-  /** Rotates the refresh token: the one passed in is used up. `scope` may only narrow. */
+  exchangeCode(callbackUrl: string | URL, checks: CallbackChecks): Promise<TokenSet>;
+  /**
+   * Rotates the refresh token: the one passed in is used up. `scope` may only narrow. A new
+   * `id_token` is validated as in `exchangeCode` (without a nonce: OIDC Core §12.2).
+   */
   refresh(refreshToken: string, options?: { scope?: string | readonly string[] }): Promise<TokenSet>;
   /** Revokes the token's whole family (RFC 7009). */
   revoke(token: string, options?: { tokenTypeHint?: "access_token" | "refresh_token" }): Promise<void>;
@@ -141,6 +161,11 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
     introspection: `${issuer}/v1/oauth2/introspect`,
   };
   const fetchImpl = options.fetch ?? ((url: string, init: RequestInit) => globalThis.fetch(url, init));
+  const verifyIdToken = createIdTokenVerifier({
+    issuer,
+    clientId,
+    fetch: (url, init) => fetchImpl.call(globalThis, url, init),
+  });
 
   /** One authenticated form POST; a non-2xx answer throws the server's OAuth error. */
   async function post(url: string, form: Record<string, string>): Promise<{ status: number; body: unknown }> {
@@ -167,15 +192,23 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
     return { status: response.status, body: json };
   }
 
-  async function tokenRequest(form: Record<string, string>): Promise<TokenSet> {
+  /** A token request; an ID token in the answer is validated before the tokens are returned. */
+  async function tokenRequest(form: Record<string, string>, nonce: string | null): Promise<TokenSet> {
     const { status, body } = await post(endpoints.token, form);
-    return toTokenSet(body, status, Math.floor(Date.now() / 1000));
+    const tokens = toTokenSet(body, status, Math.floor(Date.now() / 1000));
+    if (tokens.id_token !== undefined)
+      tokens.id_token_claims = await verifyIdToken(tokens.id_token, {
+        accessToken: tokens.access_token,
+        nonce,
+      });
+    return tokens;
   }
 
   async function refresh(refreshToken: string, refreshOptions: { scope?: string | readonly string[] } = {}) {
     const form: Record<string, string> = { grant_type: "refresh_token", refresh_token: refreshToken };
     if (refreshOptions.scope !== undefined) form.scope = scopeString(refreshOptions.scope);
-    const tokens = await tokenRequest(form);
+    // OIDC Core §12.2: a refreshed ID token carries no nonce.
+    const tokens = await tokenRequest(form, null);
     // A server that does not rotate keeps the presented token valid (RFC 6749 §6).
     return tokens.refresh_token === undefined ? { ...tokens, refresh_token: refreshToken } : tokens;
   }
@@ -195,20 +228,25 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
     issuer,
     clientId,
 
-    async authorizationUrl({ scope, prompt, nonce }) {
+    async authorizationUrl({ scope, prompt, nonce: givenNonce, maxAge }) {
       const state = generateRandomString();
+      const scopes = scopeString(scope);
+      const nonce = givenNonce ?? (scopes.split(" ").includes("openid") ? generateRandomString() : undefined);
       const codeVerifier = generateRandomString();
       const url = new URL(endpoints.authorization);
       url.searchParams.set("client_id", clientId);
       url.searchParams.set("redirect_uri", redirectUri);
       url.searchParams.set("response_type", "code");
-      url.searchParams.set("scope", scopeString(scope));
+      url.searchParams.set("scope", scopes);
       url.searchParams.set("state", state);
       url.searchParams.set("code_challenge", await computeS256Challenge(codeVerifier));
       url.searchParams.set("code_challenge_method", "S256");
       if (prompt !== undefined) url.searchParams.set("prompt", prompt);
       if (nonce !== undefined) url.searchParams.set("nonce", nonce);
-      return { url: url.toString(), state, codeVerifier };
+      if (maxAge !== undefined) url.searchParams.set("max_age", String(maxAge));
+      return nonce === undefined
+        ? { url: url.toString(), state, codeVerifier }
+        : { url: url.toString(), state, codeVerifier, nonce };
     },
 
     async exchangeCode(callbackUrl, checks) {
@@ -230,12 +268,15 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
       if (error !== null) throw new OAuthClientError(error, single(params, "error_description"), null);
       const code = single(params, "code");
       if (code === null) throw refuse("invalid_callback", "The callback carries no code");
-      return tokenRequest({
-        grant_type: "authorization_code",
-        code,
-        redirect_uri: redirectUri,
-        code_verifier: checks.codeVerifier,
-      });
+      return tokenRequest(
+        {
+          grant_type: "authorization_code",
+          code,
+          redirect_uri: redirectUri,
+          code_verifier: checks.codeVerifier,
+        },
+        checks.nonce ?? null,
+      );
     },
 
     refresh,

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { pickFreePort } from "@fluxer/server/test/support/browser.ts";
 import { startTestServer } from "@fluxer/server/test/support/harness.ts";
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { createClient } from "../src/index.ts";
 import { createOAuthClient, OAuthClientError, type TokenSet, type TokenStorage } from "../src/oauth.ts";
 
@@ -177,6 +178,115 @@ describe("createOAuthClient against a live server", () => {
   });
 });
 
+/** A public client: the SPA case (no secret, PKCE S256). */
+const spa = await createClient({ url: issuer, token: sessionToken }).applications.create.mutate({
+  name: "OIDC SPA",
+  redirect_uris: [REDIRECT_URI],
+  public_client: true,
+});
+
+describe("OpenID Connect: ID tokens are validated", () => {
+  function spaClient(fetchImpl?: (url: string, init: RequestInit) => Promise<Response>) {
+    return createOAuthClient({
+      issuer,
+      clientId: spa.id,
+      redirectUri: REDIRECT_URI,
+      ...(fetchImpl ? { fetch: fetchImpl } : {}),
+    });
+  }
+
+  test("authorizationUrl makes a nonce for openid; exchangeCode and refresh return validated claims", async () => {
+    const client = spaClient();
+    const request = await client.authorizationUrl({ scope: "openid identify email", maxAge: 600 });
+    expect(request.nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const url = new URL(request.url);
+    expect(url.searchParams.get("nonce")).toBe(request.nonce as string);
+    expect(url.searchParams.get("max_age")).toBe("600");
+    expect((await client.authorizationUrl({ scope: "identify" })).nonce).toBeUndefined();
+
+    const tokens = await client.exchangeCode(await consent(request.url), request);
+    expect(tokens.id_token).toBeString();
+    expect(tokens.id_token_claims).toMatchObject({
+      iss: issuer,
+      sub: user.id,
+      aud: spa.id,
+      nonce: request.nonce,
+      preferred_username: "oauth_user",
+      email: "oauth_user@example.com",
+    });
+    const refreshed = await client.refresh(tokens.refresh_token as string);
+    expect(refreshed.id_token_claims?.sub).toBe(user.id);
+    expect(refreshed.id_token_claims?.nonce).toBeUndefined();
+    expect(refreshed.id_token).not.toBe(tokens.id_token);
+  });
+
+  test("a nonce other than the request's is invalid_id_token", async () => {
+    const client = spaClient();
+    const request = await client.authorizationUrl({ scope: "openid" });
+    const error = await rejection(
+      client.exchangeCode(await consent(request.url), { ...request, nonce: "another-nonce" }),
+    );
+    expect(error.error).toBe("invalid_id_token");
+    const missing = await client.authorizationUrl({ scope: "openid" });
+    const { nonce: _dropped, ...withoutNonce } = missing;
+    expect((await rejection(client.exchangeCode(await consent(missing.url), withoutNonce))).error).toBe(
+      "invalid_id_token",
+    );
+  });
+
+  /**
+   * A server (or a network in between) that answers with an ID token the checks must refuse: the
+   * token response and the JWKS are replaced by ones the test signs itself.
+   */
+  async function forgedExchange(
+    claims: (real: Record<string, unknown>) => Record<string, unknown>,
+    options: { publishKey: boolean } = { publishKey: true },
+  ) {
+    const { privateKey, publicKey } = await generateKeyPair("RS256");
+    const jwk = { ...(await exportJWK(publicKey)), kid: "forged", alg: "RS256", use: "sig" };
+    const forgingFetch = async (url: string, init: RequestInit) => {
+      const path = new URL(url).pathname;
+      if (path === "/v1/oauth2/keys" && options.publishKey) return Response.json({ keys: [jwk] });
+      const response = await fetch(url, init);
+      if (path !== "/v1/oauth2/token" || !response.ok) return response;
+      const body = (await response.json()) as Record<string, unknown>;
+      const real = decodeJwt(String(body.id_token));
+      body.id_token = await new SignJWT(claims(real))
+        .setProtectedHeader({ alg: "RS256", kid: "forged" })
+        .sign(privateKey);
+      return Response.json(body);
+    };
+    const client = spaClient(forgingFetch);
+    const request = await client.authorizationUrl({ scope: "openid" });
+    return client.exchangeCode(await consent(request.url), request);
+  }
+
+  test("the forging harness itself: the real claims signed by a published key pass", async () => {
+    const tokens = await forgedExchange((real) => real);
+    expect(tokens.id_token_claims?.sub).toBe(user.id);
+  });
+
+  test.each([
+    ["another issuer", (real: Record<string, unknown>) => ({ ...real, iss: "https://evil.example" })],
+    ["another audience", (real: Record<string, unknown>) => ({ ...real, aud: "someone-else" })],
+    [
+      "an expired token",
+      (real: Record<string, unknown>) => ({ ...real, iat: 1_000_000_000, exp: 1_000_000_600 }),
+    ],
+    ["a wrong at_hash", (real: Record<string, unknown>) => ({ ...real, at_hash: "AAAAAAAAAAAAAAAAAAAAAA" })],
+    ["no nonce", (real: Record<string, unknown>) => ({ ...real, nonce: undefined })],
+  ])("%s is invalid_id_token", async (_name, claims) => {
+    const error = await rejection(forgedExchange(claims));
+    expect(error.error).toBe("invalid_id_token");
+    expect(error.status).toBeNull();
+  });
+
+  test("a signature by a key the issuer does not publish is invalid_id_token", async () => {
+    const error = await rejection(forgedExchange((real) => real, { publishKey: false }));
+    expect(error.error).toBe("invalid_id_token");
+  });
+});
+
 describe("session(): single-flight refresh", () => {
   test("20 concurrent getAccessToken() calls on an expired session make exactly one token request; the family lives", async () => {
     const tokens = await signIn();
@@ -297,7 +407,7 @@ describe("errors", () => {
     expect((await confidentialClient().refresh(tokens.refresh_token ?? "")).access_token).toBeString();
   });
 
-  test("without a secret (public client) the client id goes in the form and no Authorization header is sent", async () => {
+  test("without a secret (as a public client) the client id goes in the form and no Authorization header is sent", async () => {
     const recording = recordingFetch();
     const publicClient = createOAuthClient({
       issuer,

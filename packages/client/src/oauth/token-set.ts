@@ -1,4 +1,5 @@
 import { OAuthClientError } from "./errors.ts";
+import type { IdTokenClaims } from "./id-token.ts";
 
 /** A token response (RFC 6749 §5.1) as the server sent it, plus `expires_at` computed on receipt. */
 export interface TokenSet {
@@ -13,6 +14,8 @@ export interface TokenSet {
   scope: string;
   /** Present when `openid` was granted. */
   id_token?: string;
+  /** The claims of `id_token`, once `exchangeCode` or `refresh` validated it. */
+  id_token_claims?: IdTokenClaims;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
