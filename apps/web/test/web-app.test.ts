@@ -173,8 +173,14 @@ describe("web app in Chromium", () => {
       await publicClient.check();
       await until(async () => (await storedApplication(id))?.public_client === true);
       expect(await publicClient.isChecked()).toBe(true);
+      // The URL generator says what a public client adds to its URL (PKCE S256).
+      const generatorHint = page
+        .getByRole("region", { name: "URL generator" })
+        .getByText("adds its own code_challenge");
+      await generatorHint.waitFor();
       await publicClient.uncheck();
       await until(async () => (await storedApplication(id))?.public_client === false);
+      await generatorHint.waitFor({ state: "detached" });
 
       // URL generator: identify + email, the loopback redirect; the URL starts the real consent flow.
       const generator = page.getByRole("region", { name: "URL generator" });

@@ -67,10 +67,18 @@ export function UrlGenerator({ application }: { application: Application }) {
             </select>
           </Field>
           {scopes.length > 0 ? (
-            <CopyField
-              label="Generated URL"
-              value={authorizeUrl({ clientId: application.id, redirectUri: chosenRedirect, scopes })}
-            />
+            <>
+              <CopyField
+                label="Generated URL"
+                value={authorizeUrl({ clientId: application.id, redirectUri: chosenRedirect, scopes })}
+              />
+              {application.public_client ? (
+                <p className="hint">
+                  A public client adds its own code_challenge (PKCE, S256) to this URL; without one the
+                  request is refused.
+                </p>
+              ) : null}
+            </>
           ) : (
             <p className="hint">Choose at least one scope.</p>
           )}
