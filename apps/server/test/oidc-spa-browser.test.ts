@@ -78,19 +78,18 @@ afterAll(async () => {
 
 function watch(page: Page) {
   const consoleErrors: string[] = [];
-  const tokenRequests: { path: string; origin: string | null; method: string }[] = [];
+  /** Requests to the token and revocation endpoints, recorded as they leave the page. */
+  const tokenRequests: { path: string; method: string; headers: Promise<Record<string, string>> }[] = [];
   page.on("console", (message) => {
     if (message.type() === "error") consoleErrors.push(message.text());
   });
   page.on("request", (request) => {
     if (request.url().startsWith(`${issuer}/v1/oauth2/token`))
-      void request.allHeaders().then((headers) =>
-        tokenRequests.push({
-          path: new URL(request.url()).pathname,
-          origin: headers.origin ?? null,
-          method: request.method(),
-        }),
-      );
+      tokenRequests.push({
+        path: new URL(request.url()).pathname,
+        method: request.method(),
+        headers: request.allHeaders(),
+      });
   });
   return { consoleErrors, tokenRequests };
 }
@@ -152,7 +151,14 @@ describe("oidc-client-ts in Chromium, a public client on another origin", () => 
 
       // Code exchange, refresh and both revocations left the SPA's origin: cross-origin, no secret.
       const sent = (path: string) => ({ path, origin: spaOrigin, method: "POST" });
-      expect(tokenRequests).toEqual([
+      const requests = await Promise.all(
+        tokenRequests.map(async ({ path, method, headers }) => ({
+          path,
+          method,
+          origin: (await headers).origin,
+        })),
+      );
+      expect(requests).toEqual([
         sent("/v1/oauth2/token"),
         sent("/v1/oauth2/token"),
         sent("/v1/oauth2/token/revoke"),
