@@ -137,6 +137,9 @@ describe("sampled responses match their schemas", () => {
     expect((await call("GET", "/openapi.json")).status).toBe(200);
     const metadata = await call("GET", "/.well-known/oauth-authorization-server");
     expect(metadata.body.issuer).toBe(TEST_ISSUER);
+    const discovery = await call("GET", "/.well-known/openid-configuration");
+    expect(discovery.body.jwks_uri).toBe(`${TEST_ISSUER}/v1/oauth2/keys`);
+    expect((await call("GET", "/v1/oauth2/keys")).status).toBe(200);
     for (const path of ["/", "/login", "/register", "/favicon.svg", "/favicon.ico"])
       expect((await call("GET", path)).status).toBe(200);
     expect((await call("GET", "/developers")).status).toBe(302);
@@ -211,6 +214,18 @@ describe("sampled responses match their schemas", () => {
     });
     expect(refreshed.status).toBe(200);
     expect((await token({ grant_type: "client_credentials" })).body.refresh_token).toBeUndefined();
+    const openid = await token({
+      grant_type: "authorization_code",
+      code: await mintCode(t, client, owner.user.id, { scopes: ["openid", "identify"] }),
+      redirect_uri: client.redirectUris[0] ?? "",
+      code_verifier: VERIFIER,
+    });
+    expect(openid.body.id_token).toBeString();
+    const preflight = {
+      headers: { origin: "https://spa.example", "access-control-request-method": "POST" },
+    };
+    for (const path of ["/v1/oauth2/token", "/v1/oauth2/token/revoke"])
+      expect((await call("OPTIONS", path, preflight)).status).toBe(204);
     expect((await token({ grant_type: "refresh_token", refresh_token: "x".repeat(43) })).body.error).toBe(
       "invalid_grant",
     );
@@ -259,6 +274,12 @@ describe("sampled responses match their schemas", () => {
       expect((await call("GET", path, bearer("x".repeat(43)))).body.code).toBe("INVALID_TOKEN");
       expect((await call("GET", path, { headers: { authorization: "Bearer a b" } })).status).toBe(400);
     }
+    const openidOnly = await issueTokens(t, client, owner.user.id, ["openid"]);
+    expect((await call("GET", "/v1/oauth2/userinfo", bearer(openidOnly.access_token))).body).toEqual({
+      sub: owner.user.id,
+    });
+    expect((await call("POST", "/v1/oauth2/userinfo", bearer(full.access_token))).body.email).toBeDefined();
+    expect((await call("OPTIONS", "/v1/oauth2/userinfo")).status).toBe(204);
     expect((await call("GET", "/v1/oauth2/@me", bearer(full.access_token))).body.user).toBeDefined();
     expect((await call("GET", "/v1/oauth2/@me", bearer(bot.access_token))).body.user).toBeUndefined();
 
