@@ -237,6 +237,14 @@ describe("prompt=login and max_age", () => {
     expect(url.searchParams.get("state")).toBe("q");
   });
 
+  test("the JSON consent route refuses a sign-in older than max_age with login_required", async () => {
+    const url = await authorize({ scope: "openid", max_age: "60", state: "m" });
+    expect(url.searchParams.get("error")).toBe("login_required");
+    expect(url.searchParams.get("state")).toBe("m");
+    expect(url.searchParams.get("code")).toBeNull();
+    expect((await authorize({ scope: "openid", max_age: "3600" })).searchParams.get("code")).toBeString();
+  });
+
   test("a fresh sign-in satisfies max_age and is the ID token's auth_time", async () => {
     const bob = await registerUser(t);
     const bobAt = Math.floor(t.clock.now().getTime() / 1000);

@@ -17,7 +17,7 @@ import {
   narrowScopes,
   signInTooOld,
 } from "../oauth/authorization-response.ts";
-import { accessDenied, type OAuthError } from "../oauth/errors.ts";
+import { accessDenied, loginRequired, type OAuthError } from "../oauth/errors.ts";
 import {
   BodyAbortedError,
   BodyTooLargeError,
@@ -255,6 +255,16 @@ export function authorizeRoutes(deps: Deps) {
           return fatalErrorJson(result.error);
         }
         if (!approve) return { redirect_to: denyAuthorization(result.request, issuer) };
+        // A first-party frontend signs the user in itself; a session older than max_age cannot
+        // approve (OIDC Core §3.1.2.1), so the frontend signs in again first.
+        if (signInTooOld(result.request, found.session.authenticatedAt, deps.clock.now()))
+          return {
+            redirect_to: errorRedirectUrl(
+              errorTargetOf(result.request),
+              loginRequired("The user signed in longer ago than max_age"),
+              issuer,
+            ),
+          };
         const redirectTo = await grantAuthorization(grantContext(), {
           request: result.request,
           userId: found.user.id,
