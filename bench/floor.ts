@@ -39,4 +39,6 @@ Bun.serve({
     return new Response("not found", { status: 404 });
   },
 });
+// A clean exit on SIGTERM, so a CPU profile (`bun --cpu-prof`) gets written.
+process.on("SIGTERM", () => process.exit(0));
 console.log(`floor listening on ${port}`);

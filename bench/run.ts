@@ -8,8 +8,12 @@
  * Redis, and those runs are reported as ratios to the limiter-off figures. Writes bench/results.json.
  * Environment: BENCH_DATABASE_URL (admin URL, default the local PostgreSQL), BENCH_REDIS_URL (default
  * redis://127.0.0.1:6379; "off" skips the Redis run), BENCH_DURATION (seconds per scenario, default
- * 10), BENCH_CONNECTIONS (default 32), BENCH_SCENARIOS and BENCH_LIMITER_SCENARIOS (subsets).
+ * 10), BENCH_CONNECTIONS (default 32), BENCH_PORT (the server's; the floor's is the next one, default
+ * 18181), BENCH_DATABASE_NAME (default fluxer_bench; dropped and recreated), BENCH_SCENARIOS and BENCH_LIMITER_SCENARIOS (subsets,
+ * BENCH_LIMITER_SCENARIOS=none skips the limiter runs), BENCH_PROFILE=<dir> (the limiter-off server
+ * runs under `bun --cpu-prof` and writes its CPU profile there on exit; `bun bench/profile.ts <file>` sums it up).
  */
+import { readFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -37,7 +41,8 @@ const scenarios = list(
 const limiterScenarios = list(
   process.env.BENCH_LIMITER_SCENARIOS,
   "client_credentials,refresh,code_exchange,introspection,userinfo",
-);
+).filter((name) => name !== "none");
+const profileDir = process.env.BENCH_PROFILE ?? null;
 /** Which floor each scenario is measured against (tRPC has none: it is not on the token path). */
 const FLOOR_OF: Record<string, "floor_insert" | "floor_select"> = {
   client_credentials: "floor_insert",
@@ -48,10 +53,13 @@ const FLOOR_OF: Record<string, "floor_insert" | "floor_select"> = {
 };
 /** Limits × this in the limiter-on runs: counted like production, never refused. */
 const LIMIT_MULTIPLIER = 100_000;
+type Measured = LoadResult & { serverCpuMicrosPerRequest: number | null };
+/** Linux's USER_HZ, the unit of utime and stime in /proc/<pid>/stat. */
+const CLOCK_TICKS_PER_SECOND = 100;
 const SECRET_KEY = "YmVuY2gtb25seS1zZWNyZXQta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE";
 
 // A fresh database per run, so figures never depend on leftovers.
-const databaseName = "fluxer_bench";
+const databaseName = process.env.BENCH_DATABASE_NAME ?? "fluxer_bench";
 const admin = postgresDatabase(adminUrl, { max: 1 });
 await sql.raw(`drop database if exists ${databaseName} with (force)`).execute(admin.db);
 await sql.raw(`create database ${databaseName}`).execute(admin.db);
@@ -70,8 +78,9 @@ async function waitReady(base: string, path: string): Promise<void> {
   throw new Error(`${base} did not become ready`);
 }
 
-async function startServer(env: Record<string, string>): Promise<Subprocess> {
-  const server = Bun.spawn(["bun", "apps/server/src/index.ts"], {
+async function startServer(env: Record<string, string>, options: { profile?: boolean } = {}) {
+  const profile = options.profile && profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+  const server = Bun.spawn(["bun", ...profile, "apps/server/src/index.ts"], {
     cwd: root,
     env: {
       ...process.env,
@@ -90,16 +99,28 @@ async function startServer(env: Record<string, string>): Promise<Subprocess> {
   return server;
 }
 
+/** User + system CPU time of a process so far, in µs (Linux /proc; null elsewhere). */
+function cpuMicros(process: Subprocess | null): number | null {
+  if (!process) return null;
+  try {
+    const stat = readFileSync(`/proc/${process.pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND) * 1e6;
+  } catch {
+    return null;
+  }
+}
+
 async function stop(process: Subprocess | null): Promise<void> {
   if (!process) return;
-  process.kill();
+  process.kill("SIGTERM");
   await process.exited;
 }
 
 let server: Subprocess | null = null;
 let floor: Subprocess | null = null;
 try {
-  server = await startServer({});
+  server = await startServer({}, { profile: true });
   floor = Bun.spawn(["bun", join(root, "bench", "floor.ts"), String(floorPort), benchUrl.toString()], {
     cwd: join(root, "bench"),
     stdout: "ignore",
@@ -174,7 +195,10 @@ try {
     return pairs;
   }
 
-  async function runScenario(scenario: string): Promise<LoadResult> {
+  /** Scenario result plus the CPU the process serving it spent per request (µs; server or floor). */
+  async function runScenario(
+    scenario: string,
+  ): Promise<LoadResult & { serverCpuMicrosPerRequest: number | null }> {
     const pairs = await issuePairs();
     // Enough codes for ~15,000 exchanges/s, so the scenario never runs dry (which would count as errors).
     const codes = scenario === "code_exchange" ? await issueCodes(Math.max(20_000, duration * 15_000)) : [];
@@ -193,24 +217,29 @@ try {
     };
     const specFile = join(root, "bench", `.spec-${scenario}.json`);
     await Bun.write(specFile, JSON.stringify(spec));
+    const serving = scenario.startsWith("floor_") ? floor : server;
+    const cpuBefore = cpuMicros(serving);
     const load = Bun.spawn(["bun", join(root, "bench", "load.ts"), specFile], {
       stdout: "pipe",
       stderr: "inherit",
     });
     const output = await new Response(load.stdout).text();
     await load.exited;
+    const cpuAfter = cpuMicros(serving);
     await Bun.file(specFile).delete();
-    return JSON.parse(output.trim().split("\n").at(-1) ?? "{}") as LoadResult;
+    const result = JSON.parse(output.trim().split("\n").at(-1) ?? "{}") as LoadResult;
+    const cpu = cpuBefore !== null && cpuAfter !== null && result.requests > 0 ? cpuAfter - cpuBefore : null;
+    return { ...result, serverCpuMicrosPerRequest: cpu === null ? null : Math.round(cpu / result.requests) };
   }
 
   const ratio = (value: number, of: number | undefined) => (of ? Math.round((value / of) * 100) / 100 : null);
-  const line = (label: string, result: LoadResult, note = "") =>
+  const line = (label: string, result: Measured, note = "") =>
     console.log(
-      `${label.padEnd(34)} ${String(result.requestsPerSecond).padStart(7)} req/s  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms  errors ${result.errors}${result.firstError ? ` (${result.firstError})` : ""}${note}`,
+      `${label.padEnd(34)} ${String(result.requestsPerSecond).padStart(7)} req/s  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms  errors ${result.errors}${result.firstError ? ` (${result.firstError})` : ""}  cpu ${result.serverCpuMicrosPerRequest ?? "?"} µs/req${note}`,
     );
 
   const loadBefore = loadavg()[0] ?? 0;
-  const floors: Record<string, LoadResult> = {};
+  const floors: Record<string, Measured> = {};
   for (const name of ["floor_insert", "floor_select"]) {
     floors[name] = await runScenario(name);
     line(name, floors[name]);
@@ -229,7 +258,7 @@ try {
   const limiterRuns: Record<string, unknown[]> = {};
   const stores: [string, Record<string, string>][] = [["postgresql", {}]];
   if (redisUrl !== "off") stores.push(["redis", { REDIS_URL: redisUrl }]);
-  for (const [store, env] of stores) {
+  for (const [store, env] of limiterScenarios.length > 0 ? stores : []) {
     await stop(server);
     server = null;
     server = await startServer({

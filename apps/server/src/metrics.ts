@@ -1,4 +1,4 @@
-import type { LogEvent } from "kysely";
+import type { CompiledQuery, LogEvent } from "kysely";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { DatabaseObserver } from "./db/database.ts";
 import type { RevocationReason } from "./domain/audit.ts";
@@ -26,9 +26,22 @@ export type GrantType = "authorization_code" | "refresh_token" | "client_credent
 
 const STATEMENTS = ["select", "insert", "update", "delete", "with", "begin", "commit", "rollback"] as const;
 
-/** The statement's first keyword (a fixed set), never its text or parameters. */
-function statementKind(sql: string): string {
-  const keyword = /^\s*([a-z]+)/i.exec(sql)?.[1]?.toLowerCase() ?? "";
+const KIND_OF_NODE: Record<string, string> = {
+  SelectQueryNode: "select",
+  InsertQueryNode: "insert",
+  UpdateQueryNode: "update",
+  DeleteQueryNode: "delete",
+};
+
+/**
+ * The statement's first keyword (a fixed set), never its text or parameters. Builder queries say it
+ * in their root node (a CTE statement starts with `with`); raw SQL is read.
+ */
+function statementKind(query: CompiledQuery): string {
+  const node = query.query as { kind: string; with?: unknown };
+  const kind = KIND_OF_NODE[node.kind];
+  if (kind !== undefined) return node.with ? "with" : kind;
+  const keyword = /^\s*([a-z]+)/i.exec(query.sql)?.[1]?.toLowerCase() ?? "";
   return (STATEMENTS as readonly string[]).includes(keyword) ? keyword : "other";
 }
 
@@ -97,7 +110,7 @@ export function createMetrics(): Metrics {
     database: {
       query: (event: LogEvent) =>
         queryDuration.observe(
-          { statement: statementKind(event.query.sql), outcome: event.level === "query" ? "ok" : "error" },
+          { statement: statementKind(event.query), outcome: event.level === "query" ? "ok" : "error" },
           event.queryDurationMillis / 1000,
         ),
       poolSize: (size: number) => connectionsMax.set(size),

@@ -1,6 +1,14 @@
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
-import { type Dialect, type Driver, Kysely, type LogConfig, type LogEvent, PGliteDialect } from "kysely";
+import {
+  type CompiledQuery,
+  type Dialect,
+  type Driver,
+  Kysely,
+  type LogConfig,
+  type LogEvent,
+  PGliteDialect,
+} from "kysely";
 import { PostgresJSDialect } from "kysely-postgres-js";
 import postgres from "postgres";
 import { lockDataDir } from "./data-dir-lock.ts";
@@ -64,6 +72,49 @@ function observedDialect(dialect: Dialect, observer: DatabaseObserver | undefine
   };
 }
 
+/**
+ * Runs one compiled statement on its own, outside any transaction, straight on the driver's pool and
+ * reported like any other statement (Kysely's log, the observer). Only PostgreSQL handles without
+ * plugins have one: see `directExecutorOf`.
+ */
+export type DirectExecutor = (query: CompiledQuery) => Promise<unknown[]>;
+const directExecutors = new WeakMap<Db, DirectExecutor>();
+
+/**
+ * The handle's direct executor, or null (PGlite, a transaction, a handle with plugins: their
+ * statements go through Kysely's executor). Kysely's postgres.js dialect reserves a pool connection
+ * for every statement; a statement sent on the pool instead can share a connection with others
+ * (postgres.js pipelines them), which costs the server far less per statement.
+ */
+export function directExecutorOf(db: Db): DirectExecutor | null {
+  return directExecutors.get(db) ?? null;
+}
+
+function directExecutor(
+  sql: postgres.Sql,
+  options: { log?: LogConfig; observer?: DatabaseObserver },
+): DirectExecutor | null {
+  const log = logOption(options);
+  if (log !== undefined && typeof log !== "function") return null;
+  const { observer } = options;
+  return async (query) => {
+    const started = performance.now();
+    observer?.connectionAcquired();
+    try {
+      const rows = await sql.unsafe(query.sql, query.parameters as postgres.ParameterOrJSON<never>[], {
+        prepare: true,
+      });
+      log?.({ level: "query", query, queryDurationMillis: performance.now() - started });
+      return rows;
+    } catch (error) {
+      log?.({ level: "error", error, query, queryDurationMillis: performance.now() - started });
+      throw error;
+    } finally {
+      observer?.connectionReleased();
+    }
+  };
+}
+
 /** Both drivers hand int8 (snowflakes) back as decimal strings, never as JS numbers or bigints. */
 export function createPGlite(dataDir?: string, options: { loadDataDir?: Blob } = {}): PGlite {
   // Options-only form: PGlite ignores loadDataDir when the first argument is a (missing) path.
@@ -103,6 +154,8 @@ export function postgresDatabase(url: string, options: PostgresOptions = {}): Da
     dialect: observedDialect(new PostgresJSDialect({ postgres: sql }), options.observer),
     log: logOption(options),
   });
+  const direct = directExecutor(sql, options);
+  if (direct) directExecutors.set(db, direct);
   return { db, kind: "postgres", close: () => db.destroy() };
 }
 

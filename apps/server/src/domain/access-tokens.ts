@@ -1,5 +1,6 @@
 import { hashToken, hasTokenShape } from "../crypto.ts";
 import type { Db } from "../db/database.ts";
+import { preparedQuery } from "../db/prepared-query.ts";
 import type { UserRow } from "../db/schema.ts";
 
 export interface AccessToken {
@@ -12,17 +13,8 @@ export interface AccessToken {
   expiresAt: Date;
 }
 
-/**
- * Hash, look up, check, in ONE indexed query (primary key of access_tokens) that joins the family and
- * the user: a revoked family, an expired token, a deleted application (cascade) or user is dead at once.
- */
-export async function validateAccessToken(
-  db: Db,
-  token: string,
-  now: Date,
-): Promise<{ token: AccessToken; user: UserRow } | null> {
-  if (!hasTokenShape(token)) return null;
-  const row = await db
+const selectAccessToken = preparedQuery<{ tokenHash: string; now: Date }>()((db, param) =>
+  db
     .selectFrom("access_tokens")
     .innerJoin("token_families", "token_families.id", "access_tokens.family_id")
     .innerJoin("users", "users.id", "access_tokens.user_id")
@@ -35,10 +27,22 @@ export async function validateAccessToken(
       "access_tokens.expires_at as at_expires_at",
       "token_families.grant_type as at_grant_type",
     ])
-    .where("access_tokens.token_hash", "=", hashToken(token))
-    .where("access_tokens.expires_at", ">", now)
-    .where("token_families.revoked_at", "is", null)
-    .executeTakeFirst();
+    .where("access_tokens.token_hash", "=", param("tokenHash"))
+    .where("access_tokens.expires_at", ">", param("now"))
+    .where("token_families.revoked_at", "is", null),
+);
+
+/**
+ * Hash, look up, check, in ONE indexed query (primary key of access_tokens) that joins the family and
+ * the user: a revoked family, an expired token, a deleted application (cascade) or user is dead at once.
+ */
+export async function validateAccessToken(
+  db: Db,
+  token: string,
+  now: Date,
+): Promise<{ token: AccessToken; user: UserRow } | null> {
+  if (!hasTokenShape(token)) return null;
+  const [row] = await selectAccessToken(db, { tokenHash: hashToken(token), now });
   if (!row) return null;
   const { at_family_id, at_application_id, at_scopes, at_created_at, at_expires_at, at_grant_type, ...user } =
     row;

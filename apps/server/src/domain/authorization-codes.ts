@@ -1,5 +1,6 @@
 import { generateToken, hashToken } from "../crypto.ts";
 import type { Db } from "../db/database.ts";
+import { preparedQuery } from "../db/prepared-query.ts";
 import type { CodeChallengeMethod } from "../oauth/pkce.ts";
 import { recordAuditEvent } from "./audit.ts";
 import type { ConfirmedClient } from "./client-authentication.ts";
@@ -67,15 +68,12 @@ export interface CodeExchangeState {
   issuedFamily: { userId: string } | null;
 }
 
-export async function readCodeExchange(
-  db: Db,
-  input: { clientId: string; codeHash: string },
-): Promise<CodeExchangeState> {
-  const row = await db
+const selectCodeExchange = preparedQuery<{ clientId: string; codeHash: string }>()((db, param) =>
+  db
     .selectFrom("applications as app")
-    .leftJoin("authorization_codes as code", (join) => join.on("code.code_hash", "=", input.codeHash))
+    .leftJoin("authorization_codes as code", (join) => join.on("code.code_hash", "=", param("codeHash")))
     .leftJoin("token_families as family", (join) =>
-      join.on("family.code_hash", "=", input.codeHash).onRef("family.application_id", "=", "app.id"),
+      join.on("family.code_hash", "=", param("codeHash")).onRef("family.application_id", "=", "app.id"),
     )
     .select([
       "app.client_secret_hash",
@@ -92,8 +90,14 @@ export async function readCodeExchange(
       "code.consumed_at",
       "family.user_id as family_user_id",
     ])
-    .where("app.id", "=", input.clientId)
-    .executeTakeFirst();
+    .where("app.id", "=", param("clientId")),
+);
+
+export async function readCodeExchange(
+  db: Db,
+  input: { clientId: string; codeHash: string },
+): Promise<CodeExchangeState> {
+  const [row] = await selectCodeExchange(db, input);
   if (!row) return { storedSecretHash: null, publicClient: false, code: null, issuedFamily: null };
   const code =
     row.code_application_id === null ||
@@ -136,6 +140,103 @@ export interface CodeFamily {
   refreshToken: string;
 }
 
+const insertCodeFamily = preparedQuery<{
+  codeHash: string;
+  clientId: string;
+  familyId: string;
+  userId: string;
+  scopes: string[];
+  authTime: Date | null;
+  now: Date;
+  expiresAt: Date;
+  accessTokenHash: string;
+  refreshTokenHash: string;
+}>()((db, param) =>
+  db
+    .with("consumed", (qc) =>
+      qc
+        .updateTable("authorization_codes")
+        .set({ consumed_at: param("now") })
+        .where("code_hash", "=", param("codeHash"))
+        .where("application_id", "=", param("clientId"))
+        .where("consumed_at", "is", null)
+        .returning("code_hash"),
+    )
+    .with("family", (qc) =>
+      qc
+        .insertInto("token_families")
+        .columns([
+          "id",
+          "application_id",
+          "user_id",
+          "grant_type",
+          "scopes",
+          "code_hash",
+          "auth_time",
+          "created_at",
+        ])
+        .expression((eb) =>
+          eb
+            .selectFrom("consumed")
+            .select([
+              eb.val(param("familyId")).as("id"),
+              eb.val(param("clientId")).as("application_id"),
+              eb.val(param("userId")).as("user_id"),
+              eb.val("authorization_code").as("grant_type"),
+              eb.val(param("scopes")).as("scopes"),
+              "consumed.code_hash",
+              eb.val(param("authTime")).as("auth_time"),
+              eb.val(param("now")).as("created_at"),
+            ]),
+        )
+        .returning("id"),
+    )
+    .with("access", (qc) =>
+      qc
+        .insertInto("access_tokens")
+        .columns([
+          "token_hash",
+          "family_id",
+          "application_id",
+          "user_id",
+          "scopes",
+          "created_at",
+          "expires_at",
+        ])
+        .expression((eb) =>
+          eb
+            .selectFrom("family")
+            .select([
+              eb.val(param("accessTokenHash")).as("token_hash"),
+              "family.id",
+              eb.val(param("clientId")).as("application_id"),
+              eb.val(param("userId")).as("user_id"),
+              eb.val(param("scopes")).as("scopes"),
+              eb.val(param("now")).as("created_at"),
+              eb.val(param("expiresAt")).as("expires_at"),
+            ]),
+        ),
+    )
+    .with("refresh", (qc) =>
+      qc
+        .insertInto("refresh_tokens")
+        .columns(["token_hash", "family_id", "generation", "scopes", "created_at"])
+        .expression((eb) =>
+          eb
+            .selectFrom("family")
+            .select([
+              eb.val(param("refreshTokenHash")).as("token_hash"),
+              "family.id",
+              eb.val(0).as("generation"),
+              eb.val(param("scopes")).as("scopes"),
+              eb.val(param("now")).as("created_at"),
+            ]),
+        ),
+    )
+    .selectFrom("family")
+    .select("family.id"),
+);
+
 /**
  * The code grant's only write, one statement: consume the code — compare-and-swap on exactly what the
  * decision read (`consumed_at is null`) — and create the family with its first access and refresh
@@ -149,90 +250,18 @@ export async function consumeCodeIntoFamily(
 ): Promise<IssuedTokens | null> {
   const expiresAt = accessTokenExpiry(family.now, family.accessTokenTtlSeconds);
   const rows = await orNoneOnDeletedParent(() =>
-    db
-      .with("consumed", (qc) =>
-        qc
-          .updateTable("authorization_codes")
-          .set({ consumed_at: family.now })
-          .where("code_hash", "=", family.codeHash)
-          .where("application_id", "=", client.id)
-          .where("consumed_at", "is", null)
-          .returning("code_hash"),
-      )
-      .with("family", (qc) =>
-        qc
-          .insertInto("token_families")
-          .columns([
-            "id",
-            "application_id",
-            "user_id",
-            "grant_type",
-            "scopes",
-            "code_hash",
-            "auth_time",
-            "created_at",
-          ])
-          .expression((eb) =>
-            eb
-              .selectFrom("consumed")
-              .select([
-                eb.val(family.familyId).as("id"),
-                eb.val(client.id).as("application_id"),
-                eb.val(family.userId).as("user_id"),
-                eb.val("authorization_code").as("grant_type"),
-                eb.val(family.scopes).as("scopes"),
-                "consumed.code_hash",
-                eb.val(family.authTime).as("auth_time"),
-                eb.val(family.now).as("created_at"),
-              ]),
-          )
-          .returning("id"),
-      )
-      .with("access", (qc) =>
-        qc
-          .insertInto("access_tokens")
-          .columns([
-            "token_hash",
-            "family_id",
-            "application_id",
-            "user_id",
-            "scopes",
-            "created_at",
-            "expires_at",
-          ])
-          .expression((eb) =>
-            eb
-              .selectFrom("family")
-              .select([
-                eb.val(hashToken(family.accessToken)).as("token_hash"),
-                "family.id",
-                eb.val(client.id).as("application_id"),
-                eb.val(family.userId).as("user_id"),
-                eb.val(family.scopes).as("scopes"),
-                eb.val(family.now).as("created_at"),
-                eb.val(expiresAt).as("expires_at"),
-              ]),
-          ),
-      )
-      .with("refresh", (qc) =>
-        qc
-          .insertInto("refresh_tokens")
-          .columns(["token_hash", "family_id", "generation", "scopes", "created_at"])
-          .expression((eb) =>
-            eb
-              .selectFrom("family")
-              .select([
-                eb.val(hashToken(family.refreshToken)).as("token_hash"),
-                "family.id",
-                eb.val(0).as("generation"),
-                eb.val(family.scopes).as("scopes"),
-                eb.val(family.now).as("created_at"),
-              ]),
-          ),
-      )
-      .selectFrom("family")
-      .select("family.id")
-      .execute(),
+    insertCodeFamily(db, {
+      codeHash: family.codeHash,
+      clientId: client.id,
+      familyId: family.familyId,
+      userId: family.userId,
+      scopes: family.scopes,
+      authTime: family.authTime,
+      now: family.now,
+      expiresAt,
+      accessTokenHash: hashToken(family.accessToken),
+      refreshTokenHash: hashToken(family.refreshToken),
+    }),
   );
   if (rows.length === 0) return null;
   return {

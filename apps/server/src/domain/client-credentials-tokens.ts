@@ -1,5 +1,6 @@
 import { hashToken } from "../crypto.ts";
 import type { Db } from "../db/database.ts";
+import { preparedQuery } from "../db/prepared-query.ts";
 import type { AuthenticatedClient } from "./client-authentication.ts";
 import { accessTokenExpiry, type IssuedTokens, orNoneOnDeletedParent } from "./issued-tokens.ts";
 
@@ -10,6 +11,57 @@ export interface ClientCredentialsIssue {
   accessTokenTtlSeconds: number;
   accessToken: string;
 }
+
+const insertBotFamily = preparedQuery<{
+  familyId: string;
+  clientId: string;
+  secretHash: string | null;
+  scopes: string[];
+  now: Date;
+  expiresAt: Date;
+  accessTokenHash: string;
+}>()((db, param) =>
+  db
+    .with("family", (qc) =>
+      qc
+        .insertInto("token_families")
+        .columns(["id", "application_id", "user_id", "grant_type", "scopes", "code_hash", "created_at"])
+        .expression((eb) =>
+          eb
+            .selectFrom("applications")
+            .select([
+              eb.val(param("familyId")).as("id"),
+              "applications.id as application_id",
+              "applications.bot_user_id",
+              eb.val("client_credentials").as("grant_type"),
+              eb.val(param("scopes")).as("scopes"),
+              eb.val(null).as("code_hash"),
+              eb.val(param("now")).as("created_at"),
+            ])
+            .where("applications.id", "=", param("clientId"))
+            .where("applications.client_secret_hash", "=", param("secretHash"))
+            .where("applications.public_client", "=", false)
+            .where("applications.bot_user_id", "is not", null),
+        )
+        .returning(["id", "user_id"]),
+    )
+    .insertInto("access_tokens")
+    .columns(["token_hash", "family_id", "application_id", "user_id", "scopes", "created_at", "expires_at"])
+    .expression((eb) =>
+      eb
+        .selectFrom("family")
+        .select([
+          eb.val(param("accessTokenHash")).as("token_hash"),
+          "family.id",
+          eb.val(param("clientId")).as("application_id"),
+          "family.user_id",
+          eb.val(param("scopes")).as("scopes"),
+          eb.val(param("now")).as("created_at"),
+          eb.val(param("expiresAt")).as("expires_at"),
+        ]),
+    )
+    .returning("family_id"),
+);
 
 /**
  * client_credentials' only write, one statement: a family for the application's bot user and its
@@ -25,47 +77,15 @@ export async function issueClientCredentialsToken(
 ): Promise<IssuedTokens | null> {
   const expiresAt = accessTokenExpiry(issue.now, issue.accessTokenTtlSeconds);
   const rows = await orNoneOnDeletedParent(() =>
-    db
-      .with("family", (qc) =>
-        qc
-          .insertInto("token_families")
-          .columns(["id", "application_id", "user_id", "grant_type", "scopes", "code_hash", "created_at"])
-          .expression((eb) =>
-            eb
-              .selectFrom("applications")
-              .select([
-                eb.val(issue.familyId).as("id"),
-                "applications.id as application_id",
-                "applications.bot_user_id",
-                eb.val("client_credentials").as("grant_type"),
-                eb.val(issue.scopes).as("scopes"),
-                eb.val(null).as("code_hash"),
-                eb.val(issue.now).as("created_at"),
-              ])
-              .where("applications.id", "=", client.id)
-              .where("applications.client_secret_hash", "=", client.secretHash)
-              .where("applications.public_client", "=", false)
-              .where("applications.bot_user_id", "is not", null),
-          )
-          .returning(["id", "user_id"]),
-      )
-      .insertInto("access_tokens")
-      .columns(["token_hash", "family_id", "application_id", "user_id", "scopes", "created_at", "expires_at"])
-      .expression((eb) =>
-        eb
-          .selectFrom("family")
-          .select([
-            eb.val(hashToken(issue.accessToken)).as("token_hash"),
-            "family.id",
-            eb.val(client.id).as("application_id"),
-            "family.user_id",
-            eb.val(issue.scopes).as("scopes"),
-            eb.val(issue.now).as("created_at"),
-            eb.val(expiresAt).as("expires_at"),
-          ]),
-      )
-      .returning("family_id")
-      .execute(),
+    insertBotFamily(db, {
+      familyId: issue.familyId,
+      clientId: client.id,
+      secretHash: client.secretHash,
+      scopes: issue.scopes,
+      now: issue.now,
+      expiresAt,
+      accessTokenHash: hashToken(issue.accessToken),
+    }),
   );
   if (rows.length === 0) return null;
   return {

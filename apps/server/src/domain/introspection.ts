@@ -1,4 +1,5 @@
 import type { Db } from "../db/database.ts";
+import { preparedQuery } from "../db/prepared-query.ts";
 
 interface LiveToken {
   scopes: string[];
@@ -6,35 +7,20 @@ interface LiveToken {
   createdAt: Date;
 }
 
-/**
- * Introspection's one read: the calling application's stored secret hash (null: gone), and its live
- * access or refresh token with this hash (a hash is 256 bits: at most one of them matches). Live means
- * of this application, in a family not revoked; an access token unexpired; a refresh token unused (its
- * idle expiry is the caller's rule).
- */
-export async function readIntrospection(
-  db: Db,
-  input: { clientId: string; tokenHash: string; now: Date },
-): Promise<{
-  storedSecretHash: string | null;
-  /** The application's `public_client`: public clients may not introspect (SPEC §7.2). */
-  publicClient: boolean;
-  access: (LiveToken & { expiresAt: Date }) | null;
-  refresh: LiveToken | null;
-}> {
-  const row = await db
+const selectIntrospection = preparedQuery<{ clientId: string; tokenHash: string; now: Date }>()((db, param) =>
+  db
     .selectFrom("applications as app")
     .leftJoin("access_tokens as a", (join) =>
       join
-        .on("a.token_hash", "=", input.tokenHash)
+        .on("a.token_hash", "=", param("tokenHash"))
         .onRef("a.application_id", "=", "app.id")
-        .on("a.expires_at", ">", input.now),
+        .on("a.expires_at", ">", param("now")),
     )
     .leftJoin("token_families as af", (join) =>
       join.onRef("af.id", "=", "a.family_id").on("af.revoked_at", "is", null),
     )
     .leftJoin("refresh_tokens as r", (join) =>
-      join.on("r.token_hash", "=", input.tokenHash).on("r.used_at", "is", null),
+      join.on("r.token_hash", "=", param("tokenHash")).on("r.used_at", "is", null),
     )
     .leftJoin("token_families as rf", (join) =>
       join
@@ -55,8 +41,26 @@ export async function readIntrospection(
       "r.scopes as refresh_scopes",
       "r.created_at as refresh_created_at",
     ])
-    .where("app.id", "=", input.clientId)
-    .executeTakeFirst();
+    .where("app.id", "=", param("clientId")),
+);
+
+/**
+ * Introspection's one read: the calling application's stored secret hash (null: gone), and its live
+ * access or refresh token with this hash (a hash is 256 bits: at most one of them matches). Live means
+ * of this application, in a family not revoked; an access token unexpired; a refresh token unused (its
+ * idle expiry is the caller's rule).
+ */
+export async function readIntrospection(
+  db: Db,
+  input: { clientId: string; tokenHash: string; now: Date },
+): Promise<{
+  storedSecretHash: string | null;
+  /** The application's `public_client`: public clients may not introspect (SPEC §7.2). */
+  publicClient: boolean;
+  access: (LiveToken & { expiresAt: Date }) | null;
+  refresh: LiveToken | null;
+}> {
+  const [row] = await selectIntrospection(db, input);
   if (!row) return { storedSecretHash: null, publicClient: false, access: null, refresh: null };
   const access =
     row.access_family_id === null ||

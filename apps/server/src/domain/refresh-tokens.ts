@@ -1,5 +1,6 @@
 import { hashToken } from "../crypto.ts";
 import type { Db } from "../db/database.ts";
+import { preparedQuery } from "../db/prepared-query.ts";
 import { recordAuditEvent } from "./audit.ts";
 import type { ConfirmedClient } from "./client-authentication.ts";
 import { accessTokenExpiry, type IssuedTokens, orNoneOnDeletedParent } from "./issued-tokens.ts";
@@ -29,22 +30,24 @@ export interface RefreshState {
   successor: { usedAt: Date | null; accessScopes: string[]; accessExpiresAt: Date } | null;
 }
 
-export async function readRefresh(
-  db: Db,
-  input: { clientId: string; tokenHash: string; successorHashes: { access: string; refresh: string } },
-): Promise<RefreshState> {
-  const row = await db
+const selectRefresh = preparedQuery<{
+  clientId: string;
+  tokenHash: string;
+  successorRefreshHash: string;
+  successorAccessHash: string;
+}>()((db, param) =>
+  db
     .selectFrom("applications as app")
-    .leftJoin("refresh_tokens as token", (join) => join.on("token.token_hash", "=", input.tokenHash))
+    .leftJoin("refresh_tokens as token", (join) => join.on("token.token_hash", "=", param("tokenHash")))
     .leftJoin("token_families as family", "family.id", "token.family_id")
     .leftJoin("refresh_tokens as next", (join) =>
       join
-        .on("next.token_hash", "=", input.successorHashes.refresh)
+        .on("next.token_hash", "=", param("successorRefreshHash"))
         .onRef("next.family_id", "=", "token.family_id"),
     )
     .leftJoin("access_tokens as next_access", (join) =>
       join
-        .on("next_access.token_hash", "=", input.successorHashes.access)
+        .on("next_access.token_hash", "=", param("successorAccessHash"))
         .onRef("next_access.family_id", "=", "token.family_id"),
     )
     .select([
@@ -64,8 +67,19 @@ export async function readRefresh(
       "next_access.scopes as next_access_scopes",
       "next_access.expires_at as next_access_expires_at",
     ])
-    .where("app.id", "=", input.clientId)
-    .executeTakeFirst();
+    .where("app.id", "=", param("clientId")),
+);
+
+export async function readRefresh(
+  db: Db,
+  input: { clientId: string; tokenHash: string; successorHashes: { access: string; refresh: string } },
+): Promise<RefreshState> {
+  const [row] = await selectRefresh(db, {
+    clientId: input.clientId,
+    tokenHash: input.tokenHash,
+    successorRefreshHash: input.successorHashes.refresh,
+    successorAccessHash: input.successorHashes.access,
+  });
   if (!row) return { storedSecretHash: null, publicClient: false, token: null, successor: null };
   const token =
     row.family_id === null ||
@@ -113,6 +127,84 @@ export interface Rotation {
   refreshToken: string;
 }
 
+const consumeAndRotate = preparedQuery<{
+  tokenHash: string;
+  familyId: string;
+  clientId: string;
+  userId: string;
+  nextGeneration: number;
+  refreshScopes: string[];
+  accessScopes: string[];
+  now: Date;
+  expiresAt: Date;
+  accessTokenHash: string;
+  refreshTokenHash: string;
+}>()((db, param) =>
+  db
+    .with("consumed", (qc) =>
+      qc
+        .updateTable("refresh_tokens")
+        .set({ used_at: param("now") })
+        .where("token_hash", "=", param("tokenHash"))
+        .where("family_id", "=", param("familyId"))
+        .where("used_at", "is", null)
+        .returning("family_id"),
+    )
+    .with("family", (qc) =>
+      qc
+        .selectFrom("token_families")
+        .select("id")
+        .where("id", "in", (eb) => eb.selectFrom("consumed").select("consumed.family_id"))
+        .where("application_id", "=", param("clientId"))
+        .where("revoked_at", "is", null)
+        .forShare(),
+    )
+    .with("access", (qc) =>
+      qc
+        .insertInto("access_tokens")
+        .columns([
+          "token_hash",
+          "family_id",
+          "application_id",
+          "user_id",
+          "scopes",
+          "created_at",
+          "expires_at",
+        ])
+        .expression((eb) =>
+          eb
+            .selectFrom("family")
+            .select([
+              eb.val(param("accessTokenHash")).as("token_hash"),
+              "family.id",
+              eb.val(param("clientId")).as("application_id"),
+              eb.val(param("userId")).as("user_id"),
+              eb.val(param("accessScopes")).as("scopes"),
+              eb.val(param("now")).as("created_at"),
+              eb.val(param("expiresAt")).as("expires_at"),
+            ]),
+        ),
+    )
+    .with("refresh", (qc) =>
+      qc
+        .insertInto("refresh_tokens")
+        .columns(["token_hash", "family_id", "generation", "scopes", "created_at"])
+        .expression((eb) =>
+          eb
+            .selectFrom("family")
+            .select([
+              eb.val(param("refreshTokenHash")).as("token_hash"),
+              "family.id",
+              eb.val(param("nextGeneration")).as("generation"),
+              eb.val(param("refreshScopes")).as("scopes"),
+              eb.val(param("now")).as("created_at"),
+            ]),
+        ),
+    )
+    .selectFrom("family")
+    .select("family.id"),
+);
+
 /**
  * The refresh grant's rotation, one statement: consume the presented token — compare-and-swap on
  * exactly what the decision read (`used_at is null`, the family's `revoked_at is null`) — and insert
@@ -127,70 +219,19 @@ export async function rotateRefreshToken(
 ): Promise<IssuedTokens | null> {
   const expiresAt = accessTokenExpiry(rotation.now, rotation.accessTokenTtlSeconds);
   const rows = await orNoneOnDeletedParent(() =>
-    db
-      .with("consumed", (qc) =>
-        qc
-          .updateTable("refresh_tokens")
-          .set({ used_at: rotation.now })
-          .where("token_hash", "=", rotation.tokenHash)
-          .where("family_id", "=", rotation.familyId)
-          .where("used_at", "is", null)
-          .returning("family_id"),
-      )
-      .with("family", (qc) =>
-        qc
-          .selectFrom("token_families")
-          .select("id")
-          .where("id", "in", (eb) => eb.selectFrom("consumed").select("consumed.family_id"))
-          .where("application_id", "=", client.id)
-          .where("revoked_at", "is", null)
-          .forShare(),
-      )
-      .with("access", (qc) =>
-        qc
-          .insertInto("access_tokens")
-          .columns([
-            "token_hash",
-            "family_id",
-            "application_id",
-            "user_id",
-            "scopes",
-            "created_at",
-            "expires_at",
-          ])
-          .expression((eb) =>
-            eb
-              .selectFrom("family")
-              .select([
-                eb.val(hashToken(rotation.accessToken)).as("token_hash"),
-                "family.id",
-                eb.val(client.id).as("application_id"),
-                eb.val(rotation.userId).as("user_id"),
-                eb.val(rotation.accessScopes).as("scopes"),
-                eb.val(rotation.now).as("created_at"),
-                eb.val(expiresAt).as("expires_at"),
-              ]),
-          ),
-      )
-      .with("refresh", (qc) =>
-        qc
-          .insertInto("refresh_tokens")
-          .columns(["token_hash", "family_id", "generation", "scopes", "created_at"])
-          .expression((eb) =>
-            eb
-              .selectFrom("family")
-              .select([
-                eb.val(hashToken(rotation.refreshToken)).as("token_hash"),
-                "family.id",
-                eb.val(rotation.generation + 1).as("generation"),
-                eb.val(rotation.refreshScopes).as("scopes"),
-                eb.val(rotation.now).as("created_at"),
-              ]),
-          ),
-      )
-      .selectFrom("family")
-      .select("family.id")
-      .execute(),
+    consumeAndRotate(db, {
+      tokenHash: rotation.tokenHash,
+      familyId: rotation.familyId,
+      clientId: client.id,
+      userId: rotation.userId,
+      nextGeneration: rotation.generation + 1,
+      refreshScopes: rotation.refreshScopes,
+      accessScopes: rotation.accessScopes,
+      now: rotation.now,
+      expiresAt,
+      accessTokenHash: hashToken(rotation.accessToken),
+      refreshTokenHash: hashToken(rotation.refreshToken),
+    }),
   );
   if (rows.length === 0) return null;
   return {

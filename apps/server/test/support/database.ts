@@ -1,4 +1,4 @@
-import { sql } from "kysely";
+import { type LogConfig, sql } from "kysely";
 import {
   createPGlite,
   type DatabaseHandle,
@@ -28,7 +28,7 @@ async function migratedTemplate(): Promise<Blob> {
 }
 
 export async function createTestDatabase(
-  options: { max?: number; observer?: DatabaseObserver } = {},
+  options: { max?: number; observer?: DatabaseObserver; log?: LogConfig } = {},
 ): Promise<DatabaseHandle> {
   const url = process.env.DATABASE_URL;
   if (url) {
@@ -40,6 +40,7 @@ export async function createTestDatabase(
       searchPath: schema,
       max: options.max ?? 10,
       observer: options.observer,
+      log: options.log,
     });
     await migrateToLatest(handle.db, { schema });
     return {
@@ -53,5 +54,6 @@ export async function createTestDatabase(
   template ??= migratedTemplate();
   return pgliteDatabase(createPGlite(undefined, { loadDataDir: await template }), {
     observer: options.observer,
+    log: options.log,
   });
 }
