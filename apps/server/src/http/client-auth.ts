@@ -16,6 +16,7 @@ const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
 /** RFC 6749 §2.3.1: id and secret are application/x-www-form-urlencoded before going into Basic. */
 function formDecode(value: string): string | null {
+  if (!value.includes("%") && !value.includes("+")) return value;
   try {
     return decodeURIComponent(value.replaceAll("+", " "));
   } catch {
@@ -29,7 +30,7 @@ function parseBasic(header: string): { clientId: string; clientSecret: string } 
   let decoded: string;
   try {
     const binary = atob(match[1]);
-    decoded = strictDecoder.decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+    decoded = strictDecoder.decode(Buffer.from(binary, "latin1"));
   } catch {
     return null;
   }
