@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { RedisClient } from "bun";
 import { Elysia } from "elysia";
 import { sql } from "kysely";
 import { createManualClock } from "../src/clock.ts";
@@ -168,6 +169,26 @@ describe("shared counters (several server processes)", () => {
     );
     expect(results.filter((result) => result.allowed)).toHaveLength(7);
   });
+
+  test.skipIf(!redisReachable)(
+    "scripts flushed from Redis (a restart) are loaded again, still shared",
+    async () => {
+      const errors: unknown[] = [];
+      const a = createRedisRateLimiter(REDIS_URL, { onError: (error) => errors.push(error) });
+      const b = createRedisRateLimiter(REDIS_URL, { onError: (error) => errors.push(error) });
+      toClose.push(a, b);
+      const bucket = freshBucket();
+      await a.hit(bucket, "k", 3, 60, START);
+      const admin = new RedisClient(REDIS_URL);
+      await admin.send("SCRIPT", ["FLUSH"]);
+      admin.close();
+      const after = [await b.hit(bucket, "k", 3, 60, START), await a.hit(bucket, "k", 3, 60, START)];
+      expect(after.map((result) => result.remaining)).toEqual([1, 0]);
+      await b.refund(bucket, "k");
+      expect((await a.peek(bucket, "k", 3, 60, START)).remaining).toBe(0);
+      expect(errors).toEqual([]);
+    },
+  );
 });
 
 describe("store selection", () => {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { RedisClient } from "bun";
 import { decide, type RateLimiter, windowExpired } from "./limiter.ts";
 import { createMemoryRateLimiter } from "./memory-store.ts";
@@ -26,6 +27,24 @@ local count = tonumber(redis.call('HGET', KEYS[1], 'count'))
 if count ~= nil and count > 0 then redis.call('HINCRBY', KEYS[1], 'count', -1) end
 return 0
 `;
+
+/**
+ * Runs a script by its SHA-1 (EVALSHA): Redis keeps loaded scripts, so each hit sends 40 bytes instead
+ * of the script. The first call after a Redis restart (NOSCRIPT) sends the script itself, which loads it.
+ */
+function script(source: string) {
+  const sha = createHash("sha1").update(source).digest("hex");
+  return async (client: RedisClient, args: string[]): Promise<unknown> => {
+    try {
+      return await client.send("EVALSHA", [sha, ...args]);
+    } catch (error) {
+      if (!String((error as Error)?.message ?? error).includes("NOSCRIPT")) throw error;
+      return client.send("EVAL", [source, ...args]);
+    }
+  };
+}
+const hitScript = script(HIT_SCRIPT);
+const refundScript = script(REFUND_SCRIPT);
 
 function redisKey(bucket: string, key: string): string {
   return `fluxer:rl:${bucket}:${key}`;
@@ -71,8 +90,7 @@ export function createRedisRateLimiter(url: string, options: RedisRateLimiterOpt
       const windowMs = Math.max(1, Math.round(windowSeconds * 1000));
       return guarded(
         async () => {
-          const reply = (await client.send("EVAL", [
-            HIT_SCRIPT,
+          const reply = (await hitScript(client, [
             "1",
             redisKey(bucket, key),
             String(now.getTime()),
@@ -109,7 +127,7 @@ export function createRedisRateLimiter(url: string, options: RedisRateLimiterOpt
     refund(bucket, key) {
       return guarded(
         async () => {
-          await client.send("EVAL", [REFUND_SCRIPT, "1", redisKey(bucket, key)]);
+          await refundScript(client, ["1", redisKey(bucket, key)]);
         },
         () => fallback.refund(bucket, key),
       );
