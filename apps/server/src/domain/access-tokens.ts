@@ -1,7 +1,7 @@
 import { hashToken, hasTokenShape } from "../crypto.ts";
 import type { Db } from "../db/database.ts";
 import { preparedQuery } from "../db/prepared-query.ts";
-import type { UserRow } from "../db/schema.ts";
+import { PROFILE_COLUMNS, type UserProfileRow } from "./users.ts";
 
 export interface AccessToken {
   familyId: string;
@@ -18,7 +18,7 @@ const selectAccessToken = preparedQuery<{ tokenHash: string; now: Date }>()((db,
     .selectFrom("access_tokens")
     .innerJoin("token_families", "token_families.id", "access_tokens.family_id")
     .innerJoin("users", "users.id", "access_tokens.user_id")
-    .selectAll("users")
+    .select(PROFILE_COLUMNS.map((column) => `users.${column}` as const))
     .select([
       "access_tokens.family_id as at_family_id",
       "access_tokens.application_id as at_application_id",
@@ -40,7 +40,7 @@ export async function validateAccessToken(
   db: Db,
   token: string,
   now: Date,
-): Promise<{ token: AccessToken; user: UserRow } | null> {
+): Promise<{ token: AccessToken; user: UserProfileRow } | null> {
   if (!hasTokenShape(token)) return null;
   const [row] = await selectAccessToken(db, { tokenHash: hashToken(token), now });
   if (!row) return null;

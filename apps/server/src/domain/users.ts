@@ -27,7 +27,22 @@ export interface PartialUser {
   avatar: string | null;
 }
 
-export function toPartialUser(row: UserRow): PartialUser {
+/** What the user views below are made of: no password hash, nothing a resource response never shows. */
+export const PROFILE_COLUMNS = [
+  "id",
+  "username",
+  "discriminator",
+  "global_name",
+  "avatar",
+  "email",
+  "verified",
+  "flags",
+  "bot",
+  "system",
+] as const satisfies readonly (keyof UserRow)[];
+export type UserProfileRow = Pick<UserRow, (typeof PROFILE_COLUMNS)[number]>;
+
+export function toPartialUser(row: UserProfileRow): PartialUser {
   return {
     id: row.id,
     username: row.username,
@@ -37,7 +52,7 @@ export function toPartialUser(row: UserRow): PartialUser {
   };
 }
 
-export function toUserView(row: UserRow, options: { withEmail: boolean }): UserView {
+export function toUserView(row: UserProfileRow, options: { withEmail: boolean }): UserView {
   const view: UserView = { ...toPartialUser(row), flags: row.flags, bot: row.bot, system: row.system };
   if (options.withEmail) {
     view.email = row.email;

@@ -1,13 +1,13 @@
-import type { UserRow } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
 import { type AccessToken, validateAccessToken } from "../domain/access-tokens.ts";
+import type { UserProfileRow } from "../domain/users.ts";
 import type { Scope } from "../oauth/scope.ts";
 import { apiErrorResponse } from "./responses.ts";
 
 const REALM = 'realm="fluxer"';
 
 export type BearerResult =
-  | { ok: true; token: AccessToken; user: UserRow }
+  | { ok: true; token: AccessToken; user: UserProfileRow }
   | { ok: false; response: Response };
 
 /**

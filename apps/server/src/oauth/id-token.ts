@@ -5,6 +5,7 @@ import type { UserRow } from "../db/schema.ts";
 import type { Deps } from "../deps.ts";
 import type { Authentication } from "../domain/issued-tokens.ts";
 import { currentSigningKey, type SigningKey } from "../domain/signing-keys.ts";
+import type { UserProfileRow } from "../domain/users.ts";
 import { findUserById } from "../domain/users.ts";
 import { invalidGrant } from "./errors.ts";
 
@@ -31,7 +32,7 @@ export const ID_TOKEN_CLAIMS = [
 ] as const;
 
 /** The profile claims of a user, by scope: shared by the ID token and userinfo. */
-export function userClaims(user: UserRow, scopes: readonly string[]): Record<string, unknown> {
+export function userClaims(user: UserProfileRow, scopes: readonly string[]): Record<string, unknown> {
   const claims: Record<string, unknown> = {};
   if (scopes.includes("identify")) {
     claims.preferred_username = user.username;
