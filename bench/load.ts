@@ -27,6 +27,8 @@ export interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   firstError: string | null;
+  /** Every request's latency (ms), so slices of one scenario can be pooled. */
+  latencies?: number[];
 }
 
 const spec = (await Bun.file(process.argv[2] ?? "").json()) as LoadSpec;
@@ -132,5 +134,6 @@ const result: LoadResult = {
   p50Ms: Number(at(0.5).toFixed(2)),
   p99Ms: Number(at(0.99).toFixed(2)),
   firstError,
+  latencies: latencies.map((latency) => Math.round(latency * 100) / 100),
 };
 console.log(JSON.stringify(result));

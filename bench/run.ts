@@ -1,17 +1,21 @@
 /**
- * `bun run bench`: starts the real server on PostgreSQL (rate limits off, LOG_LEVEL=warn) and, next to
- * it, the floor server (bench/floor.ts: Bun.serve + postgres.js doing only the unavoidable query).
- * Each scenario runs as a fixed-duration closed-loop load from a separate process (bench/load.ts) and
- * is reported as a ratio to its floor measured in the same run: the token grants to the INSERT floor,
- * introspection and userinfo to the SELECT floor. Then the server is restarted with the limiter on
- * (limits × RATE_LIMIT_MULTIPLIER so nothing is refused), once with counters in PostgreSQL and once in
- * Redis, and those runs are reported as ratios to the limiter-off figures. Writes bench/results.json.
+ * `bun run bench`: starts the real server on PostgreSQL (rate limits off, LOG_LEVEL=warn), next to it
+ * the floor server (bench/floor.ts: Bun.serve + postgres.js doing only the unavoidable query), and the
+ * server again with the limiter on (limits × RATE_LIMIT_MULTIPLIER so nothing is refused), once with
+ * counters in PostgreSQL and once in Redis. Each scenario is a closed-loop load from a separate process
+ * (bench/load.ts), run in BENCH_SLICES slices that alternate with its floor and its limiter-on runs, so
+ * the machine's load varies alike for a figure and for what it is compared with. Reported: the token
+ * grants as a ratio to the INSERT floor, introspection and userinfo to the SELECT floor, limiter-on
+ * figures to the limiter-off one, and the serving process's CPU per request. Writes
+ * bench/results.json (`bun bench/table.ts` prints it as the README's tables).
  * Environment: BENCH_DATABASE_URL (admin URL, default the local PostgreSQL), BENCH_REDIS_URL (default
- * redis://127.0.0.1:6379; "off" skips the Redis run), BENCH_DURATION (seconds per scenario, default
- * 10), BENCH_CONNECTIONS (default 32), BENCH_PORT (the server's; the floor's is the next one, default
- * 18181), BENCH_DATABASE_NAME (default fluxer_bench; dropped and recreated), BENCH_SCENARIOS and BENCH_LIMITER_SCENARIOS (subsets,
- * BENCH_LIMITER_SCENARIOS=none skips the limiter runs), BENCH_PROFILE=<dir> (the limiter-off server
- * runs under `bun --cpu-prof` and writes its CPU profile there on exit; `bun bench/profile.ts <file>` sums it up).
+ * redis://127.0.0.1:6379; "off" skips the Redis run), BENCH_DURATION (seconds per scenario and
+ * target, default 10), BENCH_SLICES (default 5), BENCH_CONNECTIONS (default 32), BENCH_PORT (the
+ * server's, default 18181; the floor's is the next one, the limiter-on servers' the two after),
+ * BENCH_DATABASE_NAME (default fluxer_bench; dropped and recreated), BENCH_SCENARIOS and
+ * BENCH_LIMITER_SCENARIOS (subsets, BENCH_LIMITER_SCENARIOS=none skips the limiter runs),
+ * BENCH_PROFILE=<dir> (the limiter-off server runs under `bun --cpu-prof` and writes its CPU profile
+ * there on exit; `bun bench/profile.ts <file>` sums it up).
  */
 import { readFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
@@ -27,6 +31,7 @@ import type { LoadResult, LoadSpec } from "./load.ts";
 const adminUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const redisUrl = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const duration = Number(process.env.BENCH_DURATION ?? 10);
+const sliceCount = Math.max(1, Number(process.env.BENCH_SLICES ?? 5));
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const port = Number(process.env.BENCH_PORT ?? 18181);
 const floorPort = port + 1;
@@ -53,7 +58,8 @@ const FLOOR_OF: Record<string, "floor_insert" | "floor_select"> = {
 };
 /** Limits × this in the limiter-on runs: counted like production, never refused. */
 const LIMIT_MULTIPLIER = 100_000;
-type Measured = LoadResult & { serverCpuMicrosPerRequest: number | null };
+type Measured = Omit<LoadResult, "latencies"> & { serverCpuMicrosPerRequest: number | null };
+type Slice = { result: LoadResult; cpuMicros: number | null };
 /** Linux's USER_HZ, the unit of utime and stime in /proc/<pid>/stat. */
 const CLOCK_TICKS_PER_SECOND = 100;
 const SECRET_KEY = "YmVuY2gtb25seS1zZWNyZXQta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE";
@@ -78,13 +84,23 @@ async function waitReady(base: string, path: string): Promise<void> {
   throw new Error(`${base} did not become ready`);
 }
 
-async function startServer(env: Record<string, string>, options: { profile?: boolean } = {}) {
+/** The servers a run measures: the floor, the server with the limiter off, and with it on per store. */
+type Target = "floor" | "off" | "postgresql" | "redis";
+const LIMITER_STORES = (["postgresql", "redis"] as const).filter(
+  (store) => store !== "redis" || redisUrl !== "off",
+);
+
+async function startServer(
+  serverPort: number,
+  env: Record<string, string>,
+  options: { profile?: boolean } = {},
+): Promise<Subprocess> {
   const profile = options.profile && profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
   const server = Bun.spawn(["bun", ...profile, "apps/server/src/index.ts"], {
     cwd: root,
     env: {
       ...process.env,
-      PORT: String(port),
+      PORT: String(serverPort),
       ISSUER: url,
       DATABASE_URL: benchUrl.toString(),
       SECRET_KEY,
@@ -92,10 +108,10 @@ async function startServer(env: Record<string, string>, options: { profile?: boo
       LOG_LEVEL: "warn",
       ...env,
     },
-    stdout: "inherit",
+    stdout: serverPort === port ? "inherit" : "ignore",
     stderr: "inherit",
   });
-  await waitReady(url, "/readyz");
+  await waitReady(`http://127.0.0.1:${serverPort}`, "/readyz");
   return server;
 }
 
@@ -117,16 +133,31 @@ async function stop(process: Subprocess | null): Promise<void> {
   await process.exited;
 }
 
-let server: Subprocess | null = null;
-let floor: Subprocess | null = null;
+const processes: Partial<Record<Target, Subprocess>> = {};
+const urls: Record<Target, string> = {
+  floor: floorUrl,
+  off: url,
+  postgresql: `http://127.0.0.1:${port + 2}`,
+  redis: `http://127.0.0.1:${port + 3}`,
+};
 try {
-  server = await startServer({}, { profile: true });
-  floor = Bun.spawn(["bun", join(root, "bench", "floor.ts"), String(floorPort), benchUrl.toString()], {
-    cwd: join(root, "bench"),
-    stdout: "ignore",
-    stderr: "inherit",
-  });
+  // Every server process shares the database: each needs its own WORKER_ID (snowflake ids).
+  processes.off = await startServer(port, { WORKER_ID: "1" }, { profile: true });
+  processes.floor = Bun.spawn(
+    ["bun", join(root, "bench", "floor.ts"), String(floorPort), benchUrl.toString()],
+    {
+      cwd: join(root, "bench"),
+      stdout: "ignore",
+      stderr: "inherit",
+    },
+  );
   await waitReady(floorUrl, "/");
+  if (limiterScenarios.length > 0) {
+    const limiterOn = { RATE_LIMITS: "on", RATE_LIMIT_MULTIPLIER: String(LIMIT_MULTIPLIER) };
+    processes.postgresql = await startServer(port + 2, { ...limiterOn, WORKER_ID: "2" });
+    if (LIMITER_STORES.includes("redis"))
+      processes.redis = await startServer(port + 3, { ...limiterOn, WORKER_ID: "3", REDIS_URL: redisUrl });
+  }
 
   const anonymous = createClient({ url });
   const { token: sessionToken, user } = await anonymous.auth.register.mutate({
@@ -195,17 +226,15 @@ try {
     return pairs;
   }
 
-  /** Scenario result plus the CPU the process serving it spent per request (µs; server or floor). */
-  async function runScenario(
-    scenario: string,
-  ): Promise<LoadResult & { serverCpuMicrosPerRequest: number | null }> {
+  /** One slice of load on one target: the result, its latencies and the serving process's CPU. */
+  async function runSlice(scenario: string, target: Target, seconds: number): Promise<Slice> {
     const pairs = await issuePairs();
     // Enough codes for ~15,000 exchanges/s, so the scenario never runs dry (which would count as errors).
-    const codes = scenario === "code_exchange" ? await issueCodes(Math.max(20_000, duration * 15_000)) : [];
+    const codes = scenario === "code_exchange" ? await issueCodes(Math.max(20_000, seconds * 15_000)) : [];
     const spec: LoadSpec = {
-      url: scenario.startsWith("floor_") ? floorUrl : url,
+      url: urls[target],
       scenario,
-      durationSeconds: duration,
+      durationSeconds: seconds,
       connections,
       clientId,
       clientSecret,
@@ -215,9 +244,9 @@ try {
       refreshTokens: pairs.map((pair) => pair.refresh_token).slice(0, connections),
       codes,
     };
-    const specFile = join(root, "bench", `.spec-${scenario}.json`);
+    const specFile = join(root, "bench", `.spec-${scenario}-${target}.json`);
     await Bun.write(specFile, JSON.stringify(spec));
-    const serving = scenario.startsWith("floor_") ? floor : server;
+    const serving = processes[target] ?? null;
     const cpuBefore = cpuMicros(serving);
     const load = Bun.spawn(["bun", join(root, "bench", "load.ts"), specFile], {
       stdout: "pipe",
@@ -228,8 +257,31 @@ try {
     const cpuAfter = cpuMicros(serving);
     await Bun.file(specFile).delete();
     const result = JSON.parse(output.trim().split("\n").at(-1) ?? "{}") as LoadResult;
-    const cpu = cpuBefore !== null && cpuAfter !== null && result.requests > 0 ? cpuAfter - cpuBefore : null;
-    return { ...result, serverCpuMicrosPerRequest: cpu === null ? null : Math.round(cpu / result.requests) };
+    return { result, cpuMicros: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null };
+  }
+
+  /** Slices of one scenario on one target, as one figure (latencies pooled, CPU per request). */
+  function merge(scenario: string, slices: Slice[]): Measured {
+    const requests = slices.reduce((sum, slice) => sum + slice.result.requests, 0);
+    const seconds = slices.reduce((sum, slice) => sum + slice.result.durationSeconds, 0);
+    const latencies = slices.flatMap((slice) => slice.result.latencies ?? []).sort((a, b) => a - b);
+    const at = (q: number) =>
+      latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+    const cpu = slices.every((slice) => slice.cpuMicros !== null)
+      ? slices.reduce((sum, slice) => sum + (slice.cpuMicros ?? 0), 0)
+      : null;
+    return {
+      scenario,
+      connections,
+      durationSeconds: Math.round(seconds * 100) / 100,
+      requests,
+      errors: slices.reduce((sum, slice) => sum + slice.result.errors, 0),
+      requestsPerSecond: Math.round(requests / seconds),
+      p50Ms: Number(at(0.5).toFixed(2)),
+      p99Ms: Number(at(0.99).toFixed(2)),
+      firstError: slices.find((slice) => slice.result.firstError)?.result.firstError ?? null,
+      serverCpuMicrosPerRequest: cpu === null || requests === 0 ? null : Math.round(cpu / requests),
+    };
   }
 
   const ratio = (value: number, of: number | undefined) => (of ? Math.round((value / of) * 100) / 100 : null);
@@ -238,43 +290,53 @@ try {
       `${label.padEnd(34)} ${String(result.requestsPerSecond).padStart(7)} req/s  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms  errors ${result.errors}${result.firstError ? ` (${result.firstError})` : ""}  cpu ${result.serverCpuMicrosPerRequest ?? "?"} µs/req${note}`,
     );
 
+  // Each scenario runs in slices, alternating with its floor and its limiter-on runs, so a change in
+  // the machine's load during the run weighs on a figure and on what it is compared with alike.
   const loadBefore = loadavg()[0] ?? 0;
-  const floors: Record<string, Measured> = {};
-  for (const name of ["floor_insert", "floor_select"]) {
-    floors[name] = await runScenario(name);
-    line(name, floors[name]);
-  }
-
+  const floorSlices: Record<string, Slice[]> = {};
   const results = [];
-  for (const scenario of scenarios) {
-    const result = await runScenario(scenario);
-    const floorName = FLOOR_OF[scenario];
-    const floorRps = floorName ? floors[floorName]?.requestsPerSecond : undefined;
-    const ratioToFloor = ratio(result.requestsPerSecond, floorRps);
-    results.push({ ...result, floor: floorName ?? null, ratioToFloor });
-    line(scenario, result, ratioToFloor === null ? "" : `  × floor ${ratioToFloor}`);
-  }
-
   const limiterRuns: Record<string, unknown[]> = {};
-  const stores: [string, Record<string, string>][] = [["postgresql", {}]];
-  if (redisUrl !== "off") stores.push(["redis", { REDIS_URL: redisUrl }]);
-  for (const [store, env] of limiterScenarios.length > 0 ? stores : []) {
-    await stop(server);
-    server = null;
-    server = await startServer({
-      RATE_LIMITS: "on",
-      RATE_LIMIT_MULTIPLIER: String(LIMIT_MULTIPLIER),
-      ...env,
+  for (const scenario of scenarios) {
+    const floorName = FLOOR_OF[scenario];
+    const targets: Target[] = ["off"];
+    if (floorName) targets.unshift("floor");
+    if (limiterScenarios.includes(scenario)) targets.push(...LIMITER_STORES);
+    const slices = new Map<Target, Slice[]>(targets.map((target) => [target, []]));
+    for (let i = 0; i < sliceCount; i++)
+      for (const target of targets)
+        slices
+          .get(target)
+          ?.push(
+            await runSlice(target === "floor" ? (floorName ?? "") : scenario, target, duration / sliceCount),
+          );
+    const off = merge(scenario, slices.get("off") ?? []);
+    let note = "";
+    let floorFigure: Measured | null = null;
+    if (floorName) {
+      floorSlices[floorName] = [...(floorSlices[floorName] ?? []), ...(slices.get("floor") ?? [])];
+      floorFigure = merge(floorName, slices.get("floor") ?? []);
+      line(`${floorName} (next to ${scenario})`, floorFigure);
+      note = `  × floor ${ratio(off.requestsPerSecond, floorFigure.requestsPerSecond)}`;
+    }
+    line(scenario, off, note);
+    results.push({
+      ...off,
+      floor: floorName ?? null,
+      floorRequestsPerSecond: floorFigure?.requestsPerSecond ?? null,
+      ratioToFloor: floorFigure ? ratio(off.requestsPerSecond, floorFigure.requestsPerSecond) : null,
     });
-    limiterRuns[store] = [];
-    for (const scenario of limiterScenarios) {
-      const result = await runScenario(scenario);
-      const off = results.find((entry) => entry.scenario === scenario)?.requestsPerSecond;
-      const ratioToLimiterOff = ratio(result.requestsPerSecond, off);
-      limiterRuns[store]?.push({ ...result, ratioToLimiterOff });
-      line(`${scenario} (limiter on, ${store})`, result, `  × limiter off ${ratioToLimiterOff}`);
+    for (const store of LIMITER_STORES) {
+      const storeSlices = slices.get(store);
+      if (!storeSlices) continue;
+      const on = merge(scenario, storeSlices);
+      const ratioToLimiterOff = ratio(on.requestsPerSecond, off.requestsPerSecond);
+      limiterRuns[store] = [...(limiterRuns[store] ?? []), { ...on, ratioToLimiterOff }];
+      line(`${scenario} (limiter on, ${store})`, on, `  × limiter off ${ratioToLimiterOff}`);
     }
   }
+  const floors = Object.fromEntries(
+    Object.entries(floorSlices).map(([name, slices]) => [name, merge(name, slices)]),
+  );
 
   const { rows: versionRows } = await sql<{ server_version: string }>`show server_version`.execute(db);
   await db.destroy();
@@ -291,6 +353,7 @@ try {
     database: `PostgreSQL ${versionRows[0]?.server_version ?? "unknown"} (local)`,
     connections,
     durationSeconds: duration,
+    slices: sliceCount,
     floors,
     results,
     limiterOn: { rateLimitMultiplier: LIMIT_MULTIPLIER, ...limiterRuns },
@@ -298,6 +361,5 @@ try {
   await Bun.write(join(root, "bench", "results.json"), `${JSON.stringify(report, null, 2)}\n`);
   console.log("wrote bench/results.json");
 } finally {
-  await stop(server);
-  await stop(floor);
+  for (const process of Object.values(processes)) await stop(process);
 }
