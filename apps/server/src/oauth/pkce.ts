@@ -1,5 +1,4 @@
-import { sha256 } from "@oslojs/crypto/sha2";
-import { encodeBase64urlNoPadding } from "@oslojs/encoding";
+import { createHash } from "node:crypto";
 import { constantTimeEqual } from "../crypto.ts";
 
 export type CodeChallengeMethod = "S256" | "plain";
@@ -18,7 +17,8 @@ export function isValidCodeChallenge(challenge: string, method: CodeChallengeMet
 }
 
 export function computeS256Challenge(verifier: string): string {
-  return encodeBase64urlNoPadding(sha256(new TextEncoder().encode(verifier)));
+  // Node's base64url has no padding; the verifier is ASCII (checked by the callers' rules).
+  return createHash("sha256").update(verifier, "utf8").digest("base64url");
 }
 
 export function verifyCodeVerifier(
