@@ -4,6 +4,7 @@ import * as initial from "./migrations/2026-11-28T00-00-initial.ts";
 import * as auditEventData from "./migrations/2026-12-01T02-15-audit-event-data.ts";
 import * as retentionIndexes from "./migrations/2026-12-01T03-30-retention-indexes.ts";
 import * as openidConnect from "./migrations/2026-12-01T06-00-openid-connect.ts";
+import * as familyCodeHashIndex from "./migrations/2026-12-01T06-10-family-code-hash-index.ts";
 
 /**
  * Migrations are listed statically (not read from disk) so a compiled or bundled server carries them.
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   "2026-12-01T02-15-audit-event-data": auditEventData,
   "2026-12-01T03-30-retention-indexes": retentionIndexes,
   "2026-12-01T06-00-openid-connect": openidConnect,
+  "2026-12-01T06-10-family-code-hash-index": familyCodeHashIndex,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
