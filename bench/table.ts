@@ -13,6 +13,7 @@ interface Figure {
   serverCpuMicrosPerRequest: number | null;
   floor?: string | null;
   ratioToFloor?: number | null;
+  floorRequestsPerSecond?: number | null;
   ratioToLimiterOff?: number | null;
 }
 interface Results {
@@ -56,11 +57,13 @@ console.log(
   `${run.date.slice(0, 10)}, ${run.machine.cpus} vCPUs (${run.machine.model}), ${run.machine.memoryGiB} GiB, ${run.database}; ` +
     `${run.connections} connections, ${run.durationSeconds} s per scenario; 1-minute load average ${run.machine.loadAverageBefore} before, ${run.machine.loadAverageAfter} after.\n`,
 );
-console.log("| scenario | req/s | p50 | p99 | errors | server CPU / request | × floor | target |");
-console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+console.log(
+  "| scenario | req/s | p50 | p99 | errors | server CPU / request | floor next to it | × floor | target |",
+);
+console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
 for (const [name, figure] of Object.entries(run.floors))
   console.log(
-    `| ${name} | ${n(figure.requestsPerSecond)} | ${ms(figure.p50Ms)} | ${ms(figure.p99Ms)} | ${figure.errors} | ${cpu(figure)} | 1 | — |`,
+    `| ${name} (all its slices) | ${n(figure.requestsPerSecond)} | ${ms(figure.p50Ms)} | ${ms(figure.p99Ms)} | ${figure.errors} | ${cpu(figure)} | — | 1 | — |`,
   );
 for (const figure of run.results) {
   const target = TARGET[figure.scenario];
@@ -70,7 +73,7 @@ for (const figure of run.results) {
       ? "—"
       : `≥ ${target} ${mark(ratio >= target)}, p99 ${mark(figure.p99Ms < P99_LIMIT_MS)}`;
   console.log(
-    `| ${figure.scenario} | ${n(figure.requestsPerSecond)} | ${ms(figure.p50Ms)} | ${ms(figure.p99Ms)} | ${figure.errors} | ${cpu(figure)} | ${ratio ?? "—"} | ${verdict} |`,
+    `| ${figure.scenario} | ${n(figure.requestsPerSecond)} | ${ms(figure.p50Ms)} | ${ms(figure.p99Ms)} | ${figure.errors} | ${cpu(figure)} | ${figure.floorRequestsPerSecond ? `${n(figure.floorRequestsPerSecond)} (${figure.floor})` : "—"} | ${ratio ?? "—"} | ${verdict} |`,
   );
 }
 
