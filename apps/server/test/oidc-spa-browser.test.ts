@@ -193,7 +193,13 @@ describe("oidc-client-ts in Chromium, a public client on another origin", () => 
       const callbackUrl = victim.url();
       const code = new URL(callbackUrl).searchParams.get("code") as string;
 
+      // Chromium may report the CORS refusal on the console after the page's fetch has rejected.
+      const blocked = page.waitForEvent("console", {
+        predicate: (message) => message.text().includes("has been blocked by CORS policy"),
+        timeout: 15_000,
+      });
       const result = await page.evaluate((url) => window.spa.complete(url), callbackUrl);
+      await blocked;
       expect(result.ok).toBe(false);
       // One POST (a form needs no preflight), answered without CORS headers: the page reads nothing.
       expect(tokenRequests.map(({ path, method }) => ({ path, method }))).toEqual([

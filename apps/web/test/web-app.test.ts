@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Request as BrowserRequest, Page } from "playwright-core";
 import { hashToken } from "../../server/src/crypto.ts";
 import { launchChromium, pickFreePort } from "../../server/test/support/browser.ts";
 import { startTestServer } from "../../server/test/support/harness.ts";
@@ -49,7 +49,20 @@ function recordProblems(page: Page): string[] {
     if (message.type() === "error") problems.push(`console: ${message.text()}`);
   });
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  page.on("requestfailed", (request) => problems.push(`failed: ${request.url()}`));
+  // A request still in flight when the test navigates away is cancelled by Chromium (net::ERR_ABORTED):
+  // that is the navigation, not a failure of the app. Any other failure counts.
+  let navigations = 0;
+  const startedAt = new WeakMap<BrowserRequest, number>();
+  page.on("request", (request) => {
+    if (request.isNavigationRequest() && request.frame() === page.mainFrame()) navigations++;
+    else startedAt.set(request, navigations);
+  });
+  page.on("requestfailed", (request) => {
+    const cutByNavigation =
+      request.failure()?.errorText === "net::ERR_ABORTED" &&
+      navigations > (startedAt.get(request) ?? navigations);
+    if (!cutByNavigation) problems.push(`failed: ${request.url()} (${request.failure()?.errorText})`);
+  });
   page.on("response", (response) => {
     if (response.status() >= 400) problems.push(`${response.status()}: ${response.url()}`);
   });
