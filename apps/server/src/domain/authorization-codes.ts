@@ -189,8 +189,10 @@ const insertCodeFamily = preparedQuery<{
               eb.val(param("now")).as("created_at"),
             ]),
         )
-        .returning("id"),
+        .returning(["id", "application_id", "user_id", "scopes", "created_at"]),
     )
+    // The tokens repeat the family's application, user, scopes and time from its RETURNING row, so
+    // each value is sent (and serialised) once.
     .with("access", (qc) =>
       qc
         .insertInto("access_tokens")
@@ -209,10 +211,10 @@ const insertCodeFamily = preparedQuery<{
             .select([
               eb.val(param("accessTokenHash")).as("token_hash"),
               "family.id",
-              eb.val(param("clientId")).as("application_id"),
-              eb.val(param("userId")).as("user_id"),
-              eb.val(param("scopes")).as("scopes"),
-              eb.val(param("now")).as("created_at"),
+              "family.application_id",
+              "family.user_id",
+              "family.scopes",
+              "family.created_at",
               eb.val(param("expiresAt")).as("expires_at"),
             ]),
         ),
@@ -227,9 +229,9 @@ const insertCodeFamily = preparedQuery<{
             .select([
               eb.val(param("refreshTokenHash")).as("token_hash"),
               "family.id",
-              eb.val(0).as("generation"),
-              eb.val(param("scopes")).as("scopes"),
-              eb.val(param("now")).as("created_at"),
+              eb.lit(0).as("generation"),
+              "family.scopes",
+              "family.created_at",
             ]),
         ),
     )

@@ -35,16 +35,18 @@ const insertBotFamily = preparedQuery<{
               "applications.bot_user_id",
               eb.val("client_credentials").as("grant_type"),
               eb.val(param("scopes")).as("scopes"),
-              eb.val(null).as("code_hash"),
+              eb.lit(null).as("code_hash"),
               eb.val(param("now")).as("created_at"),
             ])
             .where("applications.id", "=", param("clientId"))
             .where("applications.client_secret_hash", "=", param("secretHash"))
-            .where("applications.public_client", "=", false)
+            .where("applications.public_client", "=", eb.lit(false))
             .where("applications.bot_user_id", "is not", null),
         )
-        .returning(["id", "user_id"]),
+        .returning(["id", "application_id", "user_id", "scopes", "created_at"]),
     )
+    // The access token repeats the family's application, scopes and time from its RETURNING row, so
+    // each value is sent (and serialised) once.
     .insertInto("access_tokens")
     .columns(["token_hash", "family_id", "application_id", "user_id", "scopes", "created_at", "expires_at"])
     .expression((eb) =>
@@ -53,10 +55,10 @@ const insertBotFamily = preparedQuery<{
         .select([
           eb.val(param("accessTokenHash")).as("token_hash"),
           "family.id",
-          eb.val(param("clientId")).as("application_id"),
+          "family.application_id",
           "family.user_id",
-          eb.val(param("scopes")).as("scopes"),
-          eb.val(param("now")).as("created_at"),
+          "family.scopes",
+          "family.created_at",
           eb.val(param("expiresAt")).as("expires_at"),
         ]),
     )

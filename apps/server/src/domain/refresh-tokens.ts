@@ -131,7 +131,6 @@ const consumeAndRotate = preparedQuery<{
   tokenHash: string;
   familyId: string;
   clientId: string;
-  userId: string;
   nextGeneration: number;
   refreshScopes: string[];
   accessScopes: string[];
@@ -153,7 +152,7 @@ const consumeAndRotate = preparedQuery<{
     .with("family", (qc) =>
       qc
         .selectFrom("token_families")
-        .select("id")
+        .select(["id", "application_id", "user_id"])
         .where("id", "in", (eb) => eb.selectFrom("consumed").select("consumed.family_id"))
         .where("application_id", "=", param("clientId"))
         .where("revoked_at", "is", null)
@@ -177,8 +176,8 @@ const consumeAndRotate = preparedQuery<{
             .select([
               eb.val(param("accessTokenHash")).as("token_hash"),
               "family.id",
-              eb.val(param("clientId")).as("application_id"),
-              eb.val(param("userId")).as("user_id"),
+              "family.application_id",
+              "family.user_id",
               eb.val(param("accessScopes")).as("scopes"),
               eb.val(param("now")).as("created_at"),
               eb.val(param("expiresAt")).as("expires_at"),
@@ -223,7 +222,6 @@ export async function rotateRefreshToken(
       tokenHash: rotation.tokenHash,
       familyId: rotation.familyId,
       clientId: client.id,
-      userId: rotation.userId,
       nextGeneration: rotation.generation + 1,
       refreshScopes: rotation.refreshScopes,
       accessScopes: rotation.accessScopes,
