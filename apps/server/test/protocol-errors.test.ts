@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { OAuthError } from "../src/oauth/errors.ts";
 import { registerUser } from "./support/fixtures.ts";
 import { createTestApp } from "./support/harness.ts";
-import { clientPost, issueTokens, postForm, setupClient } from "./support/oauth-flow.ts";
+import { basicAuth, clientPost, issueTokens, postForm, setupClient } from "./support/oauth-flow.ts";
 
 const t = await createTestApp();
 afterAll(() => t.close());
@@ -83,4 +83,67 @@ describe("wrong HTTP method on the OAuth endpoints", () => {
       expect(preflight.status).not.toBe(405);
     });
   }
+});
+
+describe("headers on every answer of token, revocation and introspection", () => {
+  /** Security headers and the request id come from one hook; the endpoints must not lose them. */
+  const expectCommonHeaders = (headers: Headers, requestId: string) => {
+    expect(headers.get("x-request-id")).toBe(requestId);
+    expect(headers.get("x-content-type-options")).toBe("nosniff");
+    expect(headers.get("x-frame-options")).toBe("DENY");
+    expect(headers.get("referrer-policy")).toBe("no-referrer");
+    expect(headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+  };
+  const post = (path: string, form: Record<string, string>, requestId: string, auth = true) =>
+    postForm(t, path, form, {
+      "x-request-id": requestId,
+      ...(auth ? { authorization: basicAuth(client.id, client.clientSecret) } : {}),
+    });
+
+  test("200 and 400 token answers: JSON, no-store, the security headers and the request id", async () => {
+    const issued = await post("/v1/oauth2/token", { grant_type: "client_credentials" }, "req-token-ok");
+    expect(issued.status).toBe(200);
+    expect(issued.headers.get("content-type")).toStartWith("application/json");
+    expect(issued.headers.get("cache-control")).toBe("no-store");
+    expect(issued.headers.get("pragma")).toBe("no-cache");
+    expectCommonHeaders(issued.headers, "req-token-ok");
+
+    const refused = await post("/v1/oauth2/token", { grant_type: "password" }, "req-token-bad");
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toBe("unsupported_grant_type");
+    expect(refused.headers.get("content-type")).toStartWith("application/json");
+    expect(refused.headers.get("cache-control")).toBe("no-store");
+    expectCommonHeaders(refused.headers, "req-token-bad");
+
+    const unauthenticated = await post(
+      "/v1/oauth2/token",
+      { grant_type: "client_credentials" },
+      "req-401",
+      false,
+    );
+    expect(unauthenticated.status).toBe(401);
+    expectCommonHeaders(unauthenticated.headers, "req-401");
+  });
+
+  test("revocation (200, empty) and introspection (200 JSON) keep them too", async () => {
+    const tokens = await issueTokens(t, client, alice.user.id);
+    const introspected = await post(
+      "/v1/oauth2/introspect",
+      { token: tokens.access_token },
+      "req-introspect",
+    );
+    expect(introspected.status).toBe(200);
+    expect(introspected.body.active).toBe(true);
+    expect(introspected.headers.get("cache-control")).toBe("no-store");
+    expectCommonHeaders(introspected.headers, "req-introspect");
+
+    const revoked = await post("/v1/oauth2/token/revoke", { token: tokens.refresh_token }, "req-revoke");
+    expect(revoked.status).toBe(200);
+    expect(revoked.body).toBeNull();
+    expectCommonHeaders(revoked.headers, "req-revoke");
+
+    const wrongMethod = await t.request("/v1/oauth2/token", { headers: { "x-request-id": "req-405" } });
+    expect(wrongMethod.status).toBe(405);
+    expectCommonHeaders(wrongMethod.headers, "req-405");
+  });
 });
