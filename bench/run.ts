@@ -17,7 +17,7 @@
  * BENCH_PROFILE=<dir> (the limiter-off server runs under `bun --cpu-prof` and writes its CPU profile
  * there on exit; `bun bench/profile.ts <file>` sums it up).
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -58,8 +58,11 @@ const FLOOR_OF: Record<string, "floor_insert" | "floor_select"> = {
 };
 /** Limits × this in the limiter-on runs: counted like production, never refused. */
 const LIMIT_MULTIPLIER = 100_000;
-type Measured = Omit<LoadResult, "latencies"> & { serverCpuMicrosPerRequest: number | null };
-type Slice = { result: LoadResult; cpuMicros: number | null };
+type Measured = Omit<LoadResult, "latencies"> & {
+  serverCpuMicrosPerRequest: number | null;
+  databaseCpuMicrosPerRequest: number | null;
+};
+type Slice = { result: LoadResult; cpuMicros: number | null; databaseCpuMicros: number | null };
 /** Linux's USER_HZ, the unit of utime and stime in /proc/<pid>/stat. */
 const CLOCK_TICKS_PER_SECOND = 100;
 const SECRET_KEY = "YmVuY2gtb25seS1zZWNyZXQta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE";
@@ -122,6 +125,32 @@ function cpuMicros(process: Subprocess | null): number | null {
     const stat = readFileSync(`/proc/${process.pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND) * 1e6;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * User + system CPU time of every PostgreSQL process so far, in µs (Linux /proc; null elsewhere or when
+ * PostgreSQL is not local). The machine's cores are shared by the server, PostgreSQL and the load, so
+ * a request's database work is as much a cost as the server's own.
+ */
+function databaseCpuMicros(): number | null {
+  try {
+    let ticks = 0;
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      } catch {
+        continue;
+      }
+      if (!stat.includes("(postgres)")) continue;
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    }
+    return ticks === 0 ? null : (ticks / CLOCK_TICKS_PER_SECOND) * 1e6;
   } catch {
     return null;
   }
@@ -265,6 +294,7 @@ try {
     await Bun.write(specFile, JSON.stringify(spec));
     const serving = processes[target] ?? null;
     const cpuBefore = cpuMicros(serving);
+    const databaseBefore = databaseCpuMicros();
     const load = Bun.spawn(["bun", join(root, "bench", "load.ts"), specFile], {
       stdout: "pipe",
       stderr: "inherit",
@@ -272,9 +302,16 @@ try {
     const output = await new Response(load.stdout).text();
     await load.exited;
     const cpuAfter = cpuMicros(serving);
+    const databaseAfter = databaseCpuMicros();
     await Bun.file(specFile).delete();
     const result = JSON.parse(output.trim().split("\n").at(-1) ?? "{}") as LoadResult;
-    return { result, cpuMicros: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null };
+    const difference = (before: number | null, after: number | null) =>
+      before !== null && after !== null ? after - before : null;
+    return {
+      result,
+      cpuMicros: difference(cpuBefore, cpuAfter),
+      databaseCpuMicros: difference(databaseBefore, databaseAfter),
+    };
   }
 
   /** Slices of one scenario on one target, as one figure (latencies pooled, CPU per request). */
@@ -284,9 +321,12 @@ try {
     const latencies = slices.flatMap((slice) => slice.result.latencies ?? []).sort((a, b) => a - b);
     const at = (q: number) =>
       latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-    const cpu = slices.every((slice) => slice.cpuMicros !== null)
-      ? slices.reduce((sum, slice) => sum + (slice.cpuMicros ?? 0), 0)
-      : null;
+    const total = (of: (slice: Slice) => number | null) =>
+      slices.every((slice) => of(slice) !== null)
+        ? slices.reduce((sum, slice) => sum + (of(slice) ?? 0), 0)
+        : null;
+    const cpu = total((slice) => slice.cpuMicros);
+    const databaseCpu = total((slice) => slice.databaseCpuMicros);
     return {
       scenario,
       connections,
@@ -298,13 +338,15 @@ try {
       p99Ms: Number(at(0.99).toFixed(2)),
       firstError: slices.find((slice) => slice.result.firstError)?.result.firstError ?? null,
       serverCpuMicrosPerRequest: cpu === null || requests === 0 ? null : Math.round(cpu / requests),
+      databaseCpuMicrosPerRequest:
+        databaseCpu === null || requests === 0 ? null : Math.round(databaseCpu / requests),
     };
   }
 
   const ratio = (value: number, of: number | undefined) => (of ? Math.round((value / of) * 100) / 100 : null);
   const line = (label: string, result: Measured, note = "") =>
     console.log(
-      `${label.padEnd(34)} ${String(result.requestsPerSecond).padStart(7)} req/s  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms  errors ${result.errors}${result.firstError ? ` (${result.firstError})` : ""}  cpu ${result.serverCpuMicrosPerRequest ?? "?"} µs/req${note}`,
+      `${label.padEnd(34)} ${String(result.requestsPerSecond).padStart(7)} req/s  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms  errors ${result.errors}${result.firstError ? ` (${result.firstError})` : ""}  cpu ${result.serverCpuMicrosPerRequest ?? "?"} µs/req, PostgreSQL ${result.databaseCpuMicrosPerRequest ?? "?"} µs/req${note}`,
     );
 
   // Each scenario runs in slices, alternating with its floor and its limiter-on runs, so a change in

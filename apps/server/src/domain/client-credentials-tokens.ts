@@ -1,4 +1,5 @@
 import { hashToken } from "../crypto.ts";
+import { batchedStatement, positioned, spaceSeparated, unnest } from "../db/batched-statement.ts";
 import type { Db } from "../db/database.ts";
 import { preparedQuery } from "../db/prepared-query.ts";
 import type { AuthenticatedClient } from "./client-authentication.ts";
@@ -12,34 +13,46 @@ export interface ClientCredentialsIssue {
   accessToken: string;
 }
 
-const insertBotFamily = preparedQuery<{
-  familyId: string;
-  clientId: string;
-  secretHash: string | null;
+const insertBotFamilies = preparedQuery<{
+  familyIds: string[];
+  clientIds: string[];
+  secretHashes: (string | null)[];
+  /** Each item's scopes, space-separated (a scope token has no spaces: RFC 6749 §3.3). */
   scopes: string[];
-  now: Date;
-  expiresAt: Date;
-  accessTokenHash: string;
+  nows: string[];
+  expiresAts: string[];
+  accessTokenHashes: string[];
 }>()((db, param) =>
   db
+    .with("input", (qc) =>
+      qc.selectNoFrom([
+        unnest(param("familyIds"), "bigint").as("family_id"),
+        unnest(param("clientIds"), "bigint").as("client_id"),
+        unnest(param("secretHashes"), "text").as("secret_hash"),
+        unnest(param("scopes"), "text").as("scopes"),
+        unnest(param("nows"), "timestamptz").as("now"),
+        unnest(param("expiresAts"), "timestamptz").as("expires_at"),
+        unnest(param("accessTokenHashes"), "text").as("access_token_hash"),
+      ]),
+    )
     .with("family", (qc) =>
       qc
         .insertInto("token_families")
         .columns(["id", "application_id", "user_id", "grant_type", "scopes", "code_hash", "created_at"])
         .expression((eb) =>
           eb
-            .selectFrom("applications")
+            .selectFrom("input")
+            .innerJoin("applications", "applications.id", "input.client_id")
             .select([
-              eb.val(param("familyId")).as("id"),
+              "input.family_id as id",
               "applications.id as application_id",
               "applications.bot_user_id",
               eb.val("client_credentials").as("grant_type"),
-              eb.val(param("scopes")).as("scopes"),
+              spaceSeparated("input.scopes").as("scopes"),
               eb.lit(null).as("code_hash"),
-              eb.val(param("now")).as("created_at"),
+              "input.now as created_at",
             ])
-            .where("applications.id", "=", param("clientId"))
-            .where("applications.client_secret_hash", "=", param("secretHash"))
+            .whereRef("applications.client_secret_hash", "=", "input.secret_hash")
             .where("applications.public_client", "=", eb.lit(false))
             .where("applications.bot_user_id", "is not", null),
         )
@@ -52,18 +65,50 @@ const insertBotFamily = preparedQuery<{
     .expression((eb) =>
       eb
         .selectFrom("family")
+        .innerJoin("input", "input.family_id", "family.id")
         .select([
-          eb.val(param("accessTokenHash")).as("token_hash"),
+          "input.access_token_hash as token_hash",
           "family.id",
           "family.application_id",
           "family.user_id",
           "family.scopes",
           "family.created_at",
-          eb.val(param("expiresAt")).as("expires_at"),
+          "input.expires_at",
         ]),
     )
     .returning("family_id"),
 );
+
+interface BotFamily {
+  familyId: string;
+  clientId: string;
+  secretHash: string | null;
+  scopes: string[];
+  now: Date;
+  expiresAt: Date;
+  accessTokenHash: string;
+}
+
+/** Concurrent client-credentials writes go out together (db/batched-statement.ts). */
+const insertBotFamily = batchedStatement<BotFamily, { family_id: string }>({
+  run: async (db, items) => {
+    const rows = await insertBotFamilies(db, {
+      familyIds: items.map((item) => item.familyId),
+      clientIds: items.map((item) => item.clientId),
+      secretHashes: items.map((item) => item.secretHash),
+      scopes: items.map((item) => item.scopes.join(" ")),
+      nows: items.map((item) => item.now.toISOString()),
+      expiresAts: items.map((item) => item.expiresAt.toISOString()),
+      accessTokenHashes: items.map((item) => item.accessTokenHash),
+    });
+    return positioned(
+      items,
+      (item) => item.familyId,
+      rows,
+      (row) => row.family_id,
+    );
+  },
+});
 
 /**
  * client_credentials' only write, one statement: a family for the application's bot user and its
@@ -78,17 +123,19 @@ export async function issueClientCredentialsToken(
   issue: ClientCredentialsIssue,
 ): Promise<IssuedTokens | null> {
   const expiresAt = accessTokenExpiry(issue.now, issue.accessTokenTtlSeconds);
-  const rows = await orNoneOnDeletedParent(() =>
-    insertBotFamily(db, {
-      familyId: issue.familyId,
-      clientId: client.id,
-      secretHash: client.secretHash,
-      scopes: issue.scopes,
-      now: issue.now,
-      expiresAt,
-      accessTokenHash: hashToken(issue.accessToken),
-    }),
-  );
+  const item = {
+    familyId: issue.familyId,
+    clientId: client.id,
+    secretHash: client.secretHash,
+    scopes: issue.scopes,
+    now: issue.now,
+    expiresAt,
+    accessTokenHash: hashToken(issue.accessToken),
+  };
+  const rows = await orNoneOnDeletedParent(async () => {
+    const row = await insertBotFamily(db, item);
+    return row ? [row] : [];
+  });
   if (rows.length === 0) return null;
   return {
     accessToken: issue.accessToken,
