@@ -119,18 +119,39 @@ export function batchedStatement<Item, Row>(
     });
 }
 
-/** PostgreSQL's types for the columns a batch passes as arrays. */
-type ArrayElementType = "bigint" | "text" | "integer" | "timestamptz";
+/**
+ * PostgreSQL's types for the columns a batch passes as arrays: what each element is sent as, and what
+ * the column reads as in the statement. Timestamps go as ISO strings: postgres.js types an array
+ * parameter by its first element, and a Date there would make it `timestamptz`, which PostgreSQL
+ * refuses to cast to `timestamptz[]`.
+ */
+interface ArrayElementTypes {
+  bigint: { sent: string; read: string };
+  integer: { sent: number; read: number };
+  text: { sent: string; read: string };
+  "text null": { sent: string | null; read: string | null };
+  timestamptz: { sent: string; read: Date };
+  "timestamptz null": { sent: string | null; read: Date | null };
+}
 
 /**
  * One column of a batch: `unnest($n::type[])`. Several in one select list are zipped row by row
- * (PostgreSQL 10+), which gives the batch as a table without naming its columns twice. Timestamps go
- * as ISO strings: postgres.js types an array parameter by its first element, and a Date there would
- * make it `timestamptz`, which PostgreSQL refuses to cast to `timestamptz[]`.
+ * (PostgreSQL 10+), which gives the batch as a table without naming its columns twice.
  */
-export function unnest<T>(values: readonly T[], type: ArrayElementType): RawBuilder<T> {
-  return sql<T>`unnest(${values}::${sql.raw(type)}[])`;
+export function unnest<Type extends keyof ArrayElementTypes>(
+  values: readonly ArrayElementTypes[Type]["sent"][],
+  type: Type,
+): RawBuilder<ArrayElementTypes[Type]["read"]> {
+  return sql`unnest(${values}::${sql.raw(type.replace(" null", ""))}[])`;
 }
+
+/** `[0, 1, … n-1]`: the batch's `position` column, which its rows answer by. */
+export function positionsOf(items: readonly unknown[]): number[] {
+  return items.map((_, position) => position);
+}
+
+/** A timestamp as a batch column sends it (see `ArrayElementTypes`). */
+export const sentTimestamp = (date: Date): string => date.toISOString();
 
 /** A batch column of space-separated lists (scopes) as text[]: a text[][] cannot be ragged. */
 export function spaceSeparated(column: string): RawBuilder<string[]> {

@@ -1,4 +1,11 @@
 import { generateToken, hashToken } from "../crypto.ts";
+import {
+  batchedStatement,
+  positionsOf,
+  sentTimestamp,
+  spaceSeparated,
+  unnest,
+} from "../db/batched-statement.ts";
 import type { Db } from "../db/database.ts";
 import { preparedQuery } from "../db/prepared-query.ts";
 import type { CodeChallengeMethod } from "../oauth/pkce.ts";
@@ -68,14 +75,27 @@ export interface CodeExchangeState {
   issuedFamily: { userId: string } | null;
 }
 
-const selectCodeExchange = preparedQuery<{ clientId: string; codeHash: string }>()((db, param) =>
+const selectCodeExchanges = preparedQuery<{
+  positions: number[];
+  clientIds: string[];
+  codeHashes: string[];
+}>()((db, param) =>
   db
-    .selectFrom("applications as app")
-    .leftJoin("authorization_codes as code", (join) => join.on("code.code_hash", "=", param("codeHash")))
+    .with("input", (qc) =>
+      qc.selectNoFrom([
+        unnest(param("positions"), "integer").as("position"),
+        unnest(param("clientIds"), "bigint").as("client_id"),
+        unnest(param("codeHashes"), "text").as("code_hash"),
+      ]),
+    )
+    .selectFrom("input")
+    .leftJoin("applications as app", "app.id", "input.client_id")
+    .leftJoin("authorization_codes as code", "code.code_hash", "input.code_hash")
     .leftJoin("token_families as family", (join) =>
-      join.on("family.code_hash", "=", param("codeHash")).onRef("family.application_id", "=", "app.id"),
+      join.onRef("family.code_hash", "=", "input.code_hash").onRef("family.application_id", "=", "app.id"),
     )
     .select([
+      "input.position",
       "app.client_secret_hash",
       "app.public_client",
       "code.application_id as code_application_id",
@@ -89,16 +109,28 @@ const selectCodeExchange = preparedQuery<{ clientId: string; codeHash: string }>
       "code.expires_at",
       "code.consumed_at",
       "family.user_id as family_user_id",
-    ])
-    .where("app.id", "=", param("clientId")),
+    ]),
 );
 
-export async function readCodeExchange(
-  db: Db,
-  input: { clientId: string; codeHash: string },
-): Promise<CodeExchangeState> {
-  const [row] = await selectCodeExchange(db, input);
-  if (!row) return { storedSecretHash: null, publicClient: false, code: null, issuedFamily: null };
+interface CodeLookup {
+  clientId: string;
+  codeHash: string;
+}
+
+/** Concurrent code-exchange reads go out together (db/batched-statement.ts). */
+const selectCodeExchange = batchedStatement({
+  run: (db, items: CodeLookup[]) =>
+    selectCodeExchanges(db, {
+      positions: positionsOf(items),
+      clientIds: items.map((item) => item.clientId),
+      codeHashes: items.map((item) => item.codeHash),
+    }),
+});
+
+export async function readCodeExchange(db: Db, input: CodeLookup): Promise<CodeExchangeState> {
+  const row = await selectCodeExchange(db, input);
+  if (!row || row.client_secret_hash === null)
+    return { storedSecretHash: null, publicClient: false, code: null, issuedFamily: null };
   const code =
     row.code_application_id === null ||
     row.code_user_id === null ||
@@ -120,7 +152,7 @@ export async function readCodeExchange(
         };
   return {
     storedSecretHash: row.client_secret_hash,
-    publicClient: row.public_client,
+    publicClient: row.public_client ?? false,
     code,
     issuedFamily: row.family_user_id === null ? null : { userId: row.family_user_id },
   };
@@ -140,27 +172,45 @@ export interface CodeFamily {
   refreshToken: string;
 }
 
-const insertCodeFamily = preparedQuery<{
-  codeHash: string;
-  clientId: string;
-  familyId: string;
-  userId: string;
+const insertCodeFamilies = preparedQuery<{
+  positions: number[];
+  codeHashes: string[];
+  clientIds: string[];
+  familyIds: string[];
+  userIds: string[];
+  /** Each item's scopes, space-separated (a scope token has no spaces: RFC 6749 §3.3). */
   scopes: string[];
-  authTime: Date | null;
-  now: Date;
-  expiresAt: Date;
-  accessTokenHash: string;
-  refreshTokenHash: string;
+  authTimes: (string | null)[];
+  nows: string[];
+  expiresAts: string[];
+  accessTokenHashes: string[];
+  refreshTokenHashes: string[];
 }>()((db, param) =>
   db
+    .with("input", (qc) =>
+      qc.selectNoFrom([
+        unnest(param("positions"), "integer").as("position"),
+        unnest(param("codeHashes"), "text").as("code_hash"),
+        unnest(param("clientIds"), "bigint").as("client_id"),
+        unnest(param("familyIds"), "bigint").as("family_id"),
+        unnest(param("userIds"), "bigint").as("user_id"),
+        unnest(param("scopes"), "text").as("scopes"),
+        unnest(param("authTimes"), "timestamptz null").as("auth_time"),
+        unnest(param("nows"), "timestamptz").as("now"),
+        unnest(param("expiresAts"), "timestamptz").as("expires_at"),
+        unnest(param("accessTokenHashes"), "text").as("access_token_hash"),
+        unnest(param("refreshTokenHashes"), "text").as("refresh_token_hash"),
+      ]),
+    )
     .with("consumed", (qc) =>
       qc
         .updateTable("authorization_codes")
-        .set({ consumed_at: param("now") })
-        .where("code_hash", "=", param("codeHash"))
-        .where("application_id", "=", param("clientId"))
-        .where("consumed_at", "is", null)
-        .returning("code_hash"),
+        .from("input")
+        .set((eb) => ({ consumed_at: eb.ref("input.now") }))
+        .whereRef("authorization_codes.code_hash", "=", "input.code_hash")
+        .whereRef("authorization_codes.application_id", "=", "input.client_id")
+        .where("authorization_codes.consumed_at", "is", null)
+        .returning("input.position"),
     )
     .with("family", (qc) =>
       qc
@@ -178,15 +228,16 @@ const insertCodeFamily = preparedQuery<{
         .expression((eb) =>
           eb
             .selectFrom("consumed")
+            .innerJoin("input", "input.position", "consumed.position")
             .select([
-              eb.val(param("familyId")).as("id"),
-              eb.val(param("clientId")).as("application_id"),
-              eb.val(param("userId")).as("user_id"),
+              "input.family_id",
+              "input.client_id",
+              "input.user_id",
               eb.val("authorization_code").as("grant_type"),
-              eb.val(param("scopes")).as("scopes"),
-              "consumed.code_hash",
-              eb.val(param("authTime")).as("auth_time"),
-              eb.val(param("now")).as("created_at"),
+              spaceSeparated("input.scopes").as("scopes"),
+              "input.code_hash",
+              "input.auth_time",
+              "input.now",
             ]),
         )
         .returning(["id", "application_id", "user_id", "scopes", "created_at"]),
@@ -208,14 +259,15 @@ const insertCodeFamily = preparedQuery<{
         .expression((eb) =>
           eb
             .selectFrom("family")
+            .innerJoin("input", "input.family_id", "family.id")
             .select([
-              eb.val(param("accessTokenHash")).as("token_hash"),
+              "input.access_token_hash",
               "family.id",
               "family.application_id",
               "family.user_id",
               "family.scopes",
               "family.created_at",
-              eb.val(param("expiresAt")).as("expires_at"),
+              "input.expires_at",
             ]),
         ),
     )
@@ -226,8 +278,9 @@ const insertCodeFamily = preparedQuery<{
         .expression((eb) =>
           eb
             .selectFrom("family")
+            .innerJoin("input", "input.family_id", "family.id")
             .select([
-              eb.val(param("refreshTokenHash")).as("token_hash"),
+              "input.refresh_token_hash",
               "family.id",
               eb.lit(0).as("generation"),
               "family.scopes",
@@ -236,8 +289,33 @@ const insertCodeFamily = preparedQuery<{
         ),
     )
     .selectFrom("family")
-    .select("family.id"),
+    .innerJoin("input", "input.family_id", "family.id")
+    .select("input.position"),
 );
+
+type CodeFamilyWrite = CodeFamily & { clientId: string; expiresAt: Date };
+
+/**
+ * Concurrent exchanges go out together (db/batched-statement.ts); two exchanges of one code never
+ * share a statement, so the compare-and-swap below lets exactly one of them win.
+ */
+const insertCodeFamily = batchedStatement({
+  conflictKey: (family: CodeFamilyWrite) => family.codeHash,
+  run: (db, items: CodeFamilyWrite[]) =>
+    insertCodeFamilies(db, {
+      positions: positionsOf(items),
+      codeHashes: items.map((item) => item.codeHash),
+      clientIds: items.map((item) => item.clientId),
+      familyIds: items.map((item) => item.familyId),
+      userIds: items.map((item) => item.userId),
+      scopes: items.map((item) => item.scopes.join(" ")),
+      authTimes: items.map((item) => (item.authTime === null ? null : sentTimestamp(item.authTime))),
+      nows: items.map((item) => sentTimestamp(item.now)),
+      expiresAts: items.map((item) => sentTimestamp(item.expiresAt)),
+      accessTokenHashes: items.map((item) => hashToken(item.accessToken)),
+      refreshTokenHashes: items.map((item) => hashToken(item.refreshToken)),
+    }),
+});
 
 /**
  * The code grant's only write, one statement: consume the code — compare-and-swap on exactly what the
@@ -251,20 +329,10 @@ export async function consumeCodeIntoFamily(
   family: CodeFamily,
 ): Promise<IssuedTokens | null> {
   const expiresAt = accessTokenExpiry(family.now, family.accessTokenTtlSeconds);
-  const rows = await orNoneOnDeletedParent(() =>
-    insertCodeFamily(db, {
-      codeHash: family.codeHash,
-      clientId: client.id,
-      familyId: family.familyId,
-      userId: family.userId,
-      scopes: family.scopes,
-      authTime: family.authTime,
-      now: family.now,
-      expiresAt,
-      accessTokenHash: hashToken(family.accessToken),
-      refreshTokenHash: hashToken(family.refreshToken),
-    }),
-  );
+  const rows = await orNoneOnDeletedParent(async () => {
+    const row = await insertCodeFamily(db, { ...family, clientId: client.id, expiresAt });
+    return row ? [row] : [];
+  });
   if (rows.length === 0) return null;
   return {
     accessToken: family.accessToken,

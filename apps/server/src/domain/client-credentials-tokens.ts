@@ -1,5 +1,11 @@
 import { hashToken } from "../crypto.ts";
-import { batchedStatement, positioned, spaceSeparated, unnest } from "../db/batched-statement.ts";
+import {
+  batchedStatement,
+  positioned,
+  sentTimestamp,
+  spaceSeparated,
+  unnest,
+} from "../db/batched-statement.ts";
 import type { Db } from "../db/database.ts";
 import { preparedQuery } from "../db/prepared-query.ts";
 import type { AuthenticatedClient } from "./client-authentication.ts";
@@ -28,7 +34,7 @@ const insertBotFamilies = preparedQuery<{
       qc.selectNoFrom([
         unnest(param("familyIds"), "bigint").as("family_id"),
         unnest(param("clientIds"), "bigint").as("client_id"),
-        unnest(param("secretHashes"), "text").as("secret_hash"),
+        unnest(param("secretHashes"), "text null").as("secret_hash"),
         unnest(param("scopes"), "text").as("scopes"),
         unnest(param("nows"), "timestamptz").as("now"),
         unnest(param("expiresAts"), "timestamptz").as("expires_at"),
@@ -97,8 +103,8 @@ const insertBotFamily = batchedStatement<BotFamily, { family_id: string }>({
       clientIds: items.map((item) => item.clientId),
       secretHashes: items.map((item) => item.secretHash),
       scopes: items.map((item) => item.scopes.join(" ")),
-      nows: items.map((item) => item.now.toISOString()),
-      expiresAts: items.map((item) => item.expiresAt.toISOString()),
+      nows: items.map((item) => sentTimestamp(item.now)),
+      expiresAts: items.map((item) => sentTimestamp(item.expiresAt)),
       accessTokenHashes: items.map((item) => item.accessTokenHash),
     });
     return positioned(

@@ -1,4 +1,11 @@
 import { hashToken } from "../crypto.ts";
+import {
+  batchedStatement,
+  positionsOf,
+  sentTimestamp,
+  spaceSeparated,
+  unnest,
+} from "../db/batched-statement.ts";
 import type { Db } from "../db/database.ts";
 import { preparedQuery } from "../db/prepared-query.ts";
 import { recordAuditEvent } from "./audit.ts";
@@ -30,27 +37,34 @@ export interface RefreshState {
   successor: { usedAt: Date | null; accessScopes: string[]; accessExpiresAt: Date } | null;
 }
 
-const selectRefresh = preparedQuery<{
-  clientId: string;
-  tokenHash: string;
-  successorRefreshHash: string;
-  successorAccessHash: string;
+const selectRefreshes = preparedQuery<{
+  positions: number[];
+  clientIds: string[];
+  tokenHashes: string[];
+  successorRefreshHashes: string[];
+  successorAccessHashes: string[];
 }>()((db, param) =>
   db
-    .selectFrom("applications as app")
-    .leftJoin("refresh_tokens as token", (join) => join.on("token.token_hash", "=", param("tokenHash")))
+    .with("input", (qc) =>
+      qc.selectNoFrom([
+        unnest(param("positions"), "integer").as("position"),
+        unnest(param("clientIds"), "bigint").as("client_id"),
+        unnest(param("tokenHashes"), "text").as("token_hash"),
+        unnest(param("successorRefreshHashes"), "text").as("successor_refresh_hash"),
+        unnest(param("successorAccessHashes"), "text").as("successor_access_hash"),
+      ]),
+    )
+    .selectFrom("input")
+    .leftJoin("applications as app", "app.id", "input.client_id")
+    .leftJoin("refresh_tokens as token", "token.token_hash", "input.token_hash")
     .leftJoin("token_families as family", "family.id", "token.family_id")
-    .leftJoin("refresh_tokens as next", (join) =>
-      join
-        .on("next.token_hash", "=", param("successorRefreshHash"))
-        .onRef("next.family_id", "=", "token.family_id"),
-    )
-    .leftJoin("access_tokens as next_access", (join) =>
-      join
-        .on("next_access.token_hash", "=", param("successorAccessHash"))
-        .onRef("next_access.family_id", "=", "token.family_id"),
-    )
+    // The successor pair is looked up by primary key alone; that it is of the same family is checked
+    // on the row (readRefresh). Joined on the family too, PostgreSQL's generic plan read the family's
+    // whole history through the family index instead, thousands of rows for a long chain.
+    .leftJoin("refresh_tokens as next", "next.token_hash", "input.successor_refresh_hash")
+    .leftJoin("access_tokens as next_access", "next_access.token_hash", "input.successor_access_hash")
     .select([
+      "input.position",
       "app.client_secret_hash",
       "app.public_client",
       "token.family_id",
@@ -62,25 +76,36 @@ const selectRefresh = preparedQuery<{
       "family.user_id",
       "family.revoked_at",
       "family.auth_time",
-      "next.token_hash as next_hash",
+      "next.family_id as next_family_id",
       "next.used_at as next_used_at",
+      "next_access.family_id as next_access_family_id",
       "next_access.scopes as next_access_scopes",
       "next_access.expires_at as next_access_expires_at",
-    ])
-    .where("app.id", "=", param("clientId")),
+    ]),
 );
 
-export async function readRefresh(
-  db: Db,
-  input: { clientId: string; tokenHash: string; successorHashes: { access: string; refresh: string } },
-): Promise<RefreshState> {
-  const [row] = await selectRefresh(db, {
-    clientId: input.clientId,
-    tokenHash: input.tokenHash,
-    successorRefreshHash: input.successorHashes.refresh,
-    successorAccessHash: input.successorHashes.access,
-  });
-  if (!row) return { storedSecretHash: null, publicClient: false, token: null, successor: null };
+interface RefreshLookup {
+  clientId: string;
+  tokenHash: string;
+  successorHashes: { access: string; refresh: string };
+}
+
+/** Concurrent refresh reads go out together (db/batched-statement.ts). */
+const selectRefresh = batchedStatement({
+  run: (db, items: RefreshLookup[]) =>
+    selectRefreshes(db, {
+      positions: positionsOf(items),
+      clientIds: items.map((item) => item.clientId),
+      tokenHashes: items.map((item) => item.tokenHash),
+      successorRefreshHashes: items.map((item) => item.successorHashes.refresh),
+      successorAccessHashes: items.map((item) => item.successorHashes.access),
+    }),
+});
+
+export async function readRefresh(db: Db, input: RefreshLookup): Promise<RefreshState> {
+  const row = await selectRefresh(db, input);
+  if (!row || row.client_secret_hash === null)
+    return { storedSecretHash: null, publicClient: false, token: null, successor: null };
   const token =
     row.family_id === null ||
     row.generation === null ||
@@ -101,19 +126,27 @@ export async function readRefresh(
           authTime: row.auth_time === null ? null : new Date(row.auth_time),
         };
   const successor =
-    row.next_hash === null || row.next_access_scopes === null || row.next_access_expires_at === null
+    token === null ||
+    row.next_family_id !== token.familyId ||
+    row.next_access_family_id !== token.familyId ||
+    row.next_access_scopes === null ||
+    row.next_access_expires_at === null
       ? null
       : {
           usedAt: row.next_used_at === null ? null : new Date(row.next_used_at),
           accessScopes: row.next_access_scopes,
           accessExpiresAt: new Date(row.next_access_expires_at),
         };
-  return { storedSecretHash: row.client_secret_hash, publicClient: row.public_client, token, successor };
+  return {
+    storedSecretHash: row.client_secret_hash,
+    publicClient: row.public_client ?? false,
+    token,
+    successor,
+  };
 }
 
 export interface Rotation {
   tokenHash: string;
-  familyId: string;
   userId: string;
   generation: number;
   /** The new refresh token keeps exactly the presented one's scope (RFC 6749 §6). */
@@ -125,38 +158,58 @@ export interface Rotation {
   accessTokenTtlSeconds: number;
   accessToken: string;
   refreshToken: string;
+  /** The SHA-256 of the two new tokens, as the grant's read already computed them. */
+  successorHashes: { access: string; refresh: string };
 }
 
-const consumeAndRotate = preparedQuery<{
-  tokenHash: string;
-  familyId: string;
-  clientId: string;
-  nextGeneration: number;
+const consumeAndRotateAll = preparedQuery<{
+  positions: number[];
+  tokenHashes: string[];
+  nextGenerations: number[];
+  /** Each item's scopes, space-separated (a scope token has no spaces: RFC 6749 §3.3). */
   refreshScopes: string[];
   accessScopes: string[];
-  now: Date;
-  expiresAt: Date;
-  accessTokenHash: string;
-  refreshTokenHash: string;
+  nows: string[];
+  expiresAts: string[];
+  accessTokenHashes: string[];
+  refreshTokenHashes: string[];
 }>()((db, param) =>
   db
+    .with("input", (qc) =>
+      qc.selectNoFrom([
+        unnest(param("positions"), "integer").as("position"),
+        unnest(param("tokenHashes"), "text").as("token_hash"),
+        unnest(param("nextGenerations"), "integer").as("next_generation"),
+        unnest(param("refreshScopes"), "text").as("refresh_scopes"),
+        unnest(param("accessScopes"), "text").as("access_scopes"),
+        unnest(param("nows"), "timestamptz").as("now"),
+        unnest(param("expiresAts"), "timestamptz").as("expires_at"),
+        unnest(param("accessTokenHashes"), "text").as("access_token_hash"),
+        unnest(param("refreshTokenHashes"), "text").as("refresh_token_hash"),
+      ]),
+    )
     .with("consumed", (qc) =>
       qc
         .updateTable("refresh_tokens")
-        .set({ used_at: param("now") })
-        .where("token_hash", "=", param("tokenHash"))
-        .where("family_id", "=", param("familyId"))
-        .where("used_at", "is", null)
-        .returning("family_id"),
+        .from("input")
+        .set((eb) => ({ used_at: eb.ref("input.now") }))
+        .whereRef("refresh_tokens.token_hash", "=", "input.token_hash")
+        .where("refresh_tokens.used_at", "is", null)
+        .returning(["input.position", "refresh_tokens.family_id"]),
     )
     .with("family", (qc) =>
       qc
         .selectFrom("token_families")
-        .select(["id", "application_id", "user_id"])
-        .where("id", "in", (eb) => eb.selectFrom("consumed").select("consumed.family_id"))
-        .where("application_id", "=", param("clientId"))
-        .where("revoked_at", "is", null)
-        .forShare(),
+        .innerJoin("consumed", "consumed.family_id", "token_families.id")
+        .innerJoin("input", "input.position", "consumed.position")
+        .select([
+          "input.position",
+          "token_families.id",
+          "token_families.application_id",
+          "token_families.user_id",
+        ])
+        .where("token_families.revoked_at", "is", null)
+        .forShare("token_families"),
     )
     .with("access", (qc) =>
       qc
@@ -173,14 +226,15 @@ const consumeAndRotate = preparedQuery<{
         .expression((eb) =>
           eb
             .selectFrom("family")
+            .innerJoin("input", "input.position", "family.position")
             .select([
-              eb.val(param("accessTokenHash")).as("token_hash"),
+              "input.access_token_hash",
               "family.id",
               "family.application_id",
               "family.user_id",
-              eb.val(param("accessScopes")).as("scopes"),
-              eb.val(param("now")).as("created_at"),
-              eb.val(param("expiresAt")).as("expires_at"),
+              spaceSeparated("input.access_scopes").as("scopes"),
+              "input.now",
+              "input.expires_at",
             ]),
         ),
     )
@@ -191,51 +245,62 @@ const consumeAndRotate = preparedQuery<{
         .expression((eb) =>
           eb
             .selectFrom("family")
+            .innerJoin("input", "input.position", "family.position")
             .select([
-              eb.val(param("refreshTokenHash")).as("token_hash"),
+              "input.refresh_token_hash",
               "family.id",
-              eb.val(param("nextGeneration")).as("generation"),
-              eb.val(param("refreshScopes")).as("scopes"),
-              eb.val(param("now")).as("created_at"),
+              "input.next_generation",
+              spaceSeparated("input.refresh_scopes").as("scopes"),
+              "input.now",
             ]),
         ),
     )
     .selectFrom("family")
-    .select("family.id"),
+    .select("family.position"),
 );
+
+/**
+ * Concurrent rotations go out together (db/batched-statement.ts); two presentations of one token never
+ * share a statement, so the compare-and-swap below lets exactly one of them win.
+ */
+const consumeAndRotate = batchedStatement({
+  conflictKey: (rotation: Rotation) => rotation.tokenHash,
+  run: (db, items: Rotation[]) =>
+    consumeAndRotateAll(db, {
+      positions: positionsOf(items),
+      tokenHashes: items.map((item) => item.tokenHash),
+      nextGenerations: items.map((item) => item.generation + 1),
+      refreshScopes: items.map((item) => item.refreshScopes.join(" ")),
+      accessScopes: items.map((item) => item.accessScopes.join(" ")),
+      nows: items.map((item) => sentTimestamp(item.now)),
+      expiresAts: items.map((item) => sentTimestamp(accessTokenExpiry(item.now, item.accessTokenTtlSeconds))),
+      accessTokenHashes: items.map((item) => item.successorHashes.access),
+      refreshTokenHashes: items.map((item) => item.successorHashes.refresh),
+    }),
+});
 
 /**
  * The refresh grant's rotation, one statement: consume the presented token — compare-and-swap on
  * exactly what the decision read (`used_at is null`, the family's `revoked_at is null`) — and insert
  * the successor pair. The family row is locked (`for share`) so a revocation racing this statement
  * either commits first (nothing is inserted) or waits and then revokes the new pair with the family.
- * Null when the swap failed: the caller reads again and decides again.
+ * Null when the swap failed: the caller reads again and decides again. The token's family and the
+ * family's application never change, so the decision's check of them (`client`) stands.
  */
 export async function rotateRefreshToken(
   db: Db,
-  client: ConfirmedClient,
+  _client: ConfirmedClient,
   rotation: Rotation,
 ): Promise<IssuedTokens | null> {
-  const expiresAt = accessTokenExpiry(rotation.now, rotation.accessTokenTtlSeconds);
-  const rows = await orNoneOnDeletedParent(() =>
-    consumeAndRotate(db, {
-      tokenHash: rotation.tokenHash,
-      familyId: rotation.familyId,
-      clientId: client.id,
-      nextGeneration: rotation.generation + 1,
-      refreshScopes: rotation.refreshScopes,
-      accessScopes: rotation.accessScopes,
-      now: rotation.now,
-      expiresAt,
-      accessTokenHash: hashToken(rotation.accessToken),
-      refreshTokenHash: hashToken(rotation.refreshToken),
-    }),
-  );
+  const rows = await orNoneOnDeletedParent(async () => {
+    const row = await consumeAndRotate(db, rotation);
+    return row ? [row] : [];
+  });
   if (rows.length === 0) return null;
   return {
     accessToken: rotation.accessToken,
     refreshToken: rotation.refreshToken,
-    expiresAt,
+    expiresAt: accessTokenExpiry(rotation.now, rotation.accessTokenTtlSeconds),
     scopes: rotation.accessScopes,
     authentication: { userId: rotation.userId, authTime: rotation.authTime, nonce: null },
   };

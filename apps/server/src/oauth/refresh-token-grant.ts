@@ -200,7 +200,6 @@ export async function refreshAccessToken(
       case "rotate": {
         const tokens = await rotateRefreshToken(deps.db, decision.client, {
           tokenHash,
-          familyId: decision.familyId,
           userId: decision.userId,
           generation: decision.generation,
           refreshScopes: decision.refreshScopes,
@@ -209,6 +208,7 @@ export async function refreshAccessToken(
           now,
           accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,
           ...successor,
+          successorHashes,
         });
         if (tokens) {
           deps.metrics.refreshRotations.inc();
