@@ -5,6 +5,7 @@ import * as auditEventData from "./migrations/2026-12-01T02-15-audit-event-data.
 import * as retentionIndexes from "./migrations/2026-12-01T03-30-retention-indexes.ts";
 import * as openidConnect from "./migrations/2026-12-01T06-00-openid-connect.ts";
 import * as familyCodeHashIndex from "./migrations/2026-12-01T06-10-family-code-hash-index.ts";
+import * as accessTokenParents from "./migrations/2026-12-01T07-00-access-token-parents.ts";
 
 /**
  * Migrations are listed statically (not read from disk) so a compiled or bundled server carries them.
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   "2026-12-01T03-30-retention-indexes": retentionIndexes,
   "2026-12-01T06-00-openid-connect": openidConnect,
   "2026-12-01T06-10-family-code-hash-index": familyCodeHashIndex,
+  "2026-12-01T07-00-access-token-parents": accessTokenParents,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
