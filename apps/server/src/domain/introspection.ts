@@ -1,3 +1,4 @@
+import { batchedStatement, positionsOf, sentTimestamp, unnest } from "../db/batched-statement.ts";
 import type { Db } from "../db/database.ts";
 import { preparedQuery } from "../db/prepared-query.ts";
 
@@ -7,20 +8,34 @@ interface LiveToken {
   createdAt: Date;
 }
 
-const selectIntrospection = preparedQuery<{ clientId: string; tokenHash: string; now: Date }>()((db, param) =>
+const selectIntrospections = preparedQuery<{
+  positions: number[];
+  clientIds: string[];
+  tokenHashes: string[];
+  nows: string[];
+}>()((db, param) =>
   db
-    .selectFrom("applications as app")
+    .with("input", (qc) =>
+      qc.selectNoFrom([
+        unnest(param("positions"), "integer").as("position"),
+        unnest(param("clientIds"), "bigint").as("client_id"),
+        unnest(param("tokenHashes"), "text").as("token_hash"),
+        unnest(param("nows"), "timestamptz").as("now"),
+      ]),
+    )
+    .selectFrom("input")
+    .leftJoin("applications as app", "app.id", "input.client_id")
     .leftJoin("access_tokens as a", (join) =>
       join
-        .on("a.token_hash", "=", param("tokenHash"))
+        .onRef("a.token_hash", "=", "input.token_hash")
         .onRef("a.application_id", "=", "app.id")
-        .on("a.expires_at", ">", param("now")),
+        .onRef("a.expires_at", ">", "input.now"),
     )
     .leftJoin("token_families as af", (join) =>
       join.onRef("af.id", "=", "a.family_id").on("af.revoked_at", "is", null),
     )
     .leftJoin("refresh_tokens as r", (join) =>
-      join.on("r.token_hash", "=", param("tokenHash")).on("r.used_at", "is", null),
+      join.onRef("r.token_hash", "=", "input.token_hash").on("r.used_at", "is", null),
     )
     .leftJoin("token_families as rf", (join) =>
       join
@@ -29,6 +44,7 @@ const selectIntrospection = preparedQuery<{ clientId: string; tokenHash: string;
         .on("rf.revoked_at", "is", null),
     )
     .select([
+      "input.position",
       "app.client_secret_hash",
       "app.public_client",
       "af.id as access_family_id",
@@ -40,9 +56,25 @@ const selectIntrospection = preparedQuery<{ clientId: string; tokenHash: string;
       "rf.user_id as refresh_user_id",
       "r.scopes as refresh_scopes",
       "r.created_at as refresh_created_at",
-    ])
-    .where("app.id", "=", param("clientId")),
+    ]),
 );
+
+interface IntrospectionLookup {
+  clientId: string;
+  tokenHash: string;
+  now: Date;
+}
+
+/** Concurrent introspections go out together (db/batched-statement.ts). */
+const selectIntrospection = batchedStatement({
+  run: (db, items: IntrospectionLookup[]) =>
+    selectIntrospections(db, {
+      positions: positionsOf(items),
+      clientIds: items.map((item) => item.clientId),
+      tokenHashes: items.map((item) => item.tokenHash),
+      nows: items.map((item) => sentTimestamp(item.now)),
+    }),
+});
 
 /**
  * Introspection's one read: the calling application's stored secret hash (null: gone), and its live
@@ -52,7 +84,7 @@ const selectIntrospection = preparedQuery<{ clientId: string; tokenHash: string;
  */
 export async function readIntrospection(
   db: Db,
-  input: { clientId: string; tokenHash: string; now: Date },
+  input: IntrospectionLookup,
 ): Promise<{
   storedSecretHash: string | null;
   /** The application's `public_client`: public clients may not introspect (SPEC §7.2). */
@@ -60,8 +92,9 @@ export async function readIntrospection(
   access: (LiveToken & { expiresAt: Date }) | null;
   refresh: LiveToken | null;
 }> {
-  const [row] = await selectIntrospection(db, input);
-  if (!row) return { storedSecretHash: null, publicClient: false, access: null, refresh: null };
+  const row = await selectIntrospection(db, input);
+  if (!row || row.client_secret_hash === null)
+    return { storedSecretHash: null, publicClient: false, access: null, refresh: null };
   const access =
     row.access_family_id === null ||
     row.access_scopes === null ||
@@ -86,5 +119,10 @@ export async function readIntrospection(
           userId: row.refresh_user_id,
           createdAt: new Date(row.refresh_created_at),
         };
-  return { storedSecretHash: row.client_secret_hash, publicClient: row.public_client, access, refresh };
+  return {
+    storedSecretHash: row.client_secret_hash,
+    publicClient: row.public_client ?? false,
+    access,
+    refresh,
+  };
 }
