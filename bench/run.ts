@@ -49,6 +49,8 @@ const limiterScenarios = list(
   "client_credentials,refresh,code_exchange,introspection,userinfo",
 ).filter((name) => name !== "none");
 const profileDir = process.env.BENCH_PROFILE ?? null;
+/** Which server BENCH_PROFILE profiles: the limiter-off one, or the one with counters in Redis. */
+const profiled = process.env.BENCH_PROFILE_TARGET === "redis" ? "redis" : "off";
 /** Which floor each scenario is measured against (tRPC has none: it is not on the token path). */
 const FLOOR_OF: Record<string, "floor_insert" | "floor_select"> = {
   client_credentials: "floor_insert",
@@ -172,7 +174,7 @@ const urls: Record<Target, string> = {
 };
 try {
   // Every server process shares the database: each needs its own WORKER_ID (snowflake ids).
-  processes.off = await startServer(port, { WORKER_ID: "1" }, { profile: true });
+  processes.off = await startServer(port, { WORKER_ID: "1" }, { profile: profiled === "off" });
   processes.floor = Bun.spawn(
     ["bun", join(root, "bench", "floor.ts"), String(floorPort), benchUrl.toString()],
     {
@@ -186,7 +188,11 @@ try {
     const limiterOn = { RATE_LIMITS: "on", RATE_LIMIT_MULTIPLIER: String(LIMIT_MULTIPLIER) };
     processes.postgresql = await startServer(port + 2, { ...limiterOn, WORKER_ID: "2" });
     if (LIMITER_STORES.includes("redis"))
-      processes.redis = await startServer(port + 3, { ...limiterOn, WORKER_ID: "3", REDIS_URL: redisUrl });
+      processes.redis = await startServer(
+        port + 3,
+        { ...limiterOn, WORKER_ID: "3", REDIS_URL: redisUrl },
+        { profile: profiled === "redis" },
+      );
   }
 
   const anonymous = createClient({ url });

@@ -129,6 +129,28 @@ for (const store of stores) {
       expect(results.filter((result) => result.allowed)).toHaveLength(10);
       expect(results.filter((result) => result.remaining === 0)).toHaveLength(41);
     });
+
+    test("concurrent hits on keys with different limits and windows are each counted on their own", async () => {
+      const limiter = store.make();
+      const bucket = freshBucket();
+      const later = new Date(START.getTime() + 5_000);
+      const hits = Array.from({ length: 60 }, (_, i) =>
+        i % 3 === 0
+          ? limiter.hit(bucket, "ip:1.1.1.1", 5, 60, START)
+          : i % 3 === 1
+            ? limiter.hit(bucket, "ip:2.2.2.2", 12, 10, later)
+            : limiter.hit(`${bucket}-other`, "ip:1.1.1.1", 30, 1, START),
+      );
+      const results = await Promise.all(hits);
+      const allowedOf = (of: number) => results.filter((result, i) => i % 3 === of && result.allowed);
+      expect(allowedOf(0)).toHaveLength(5);
+      expect(allowedOf(1)).toHaveLength(12);
+      expect(allowedOf(2)).toHaveLength(20);
+      // Each key's window is its own: started at its first hit's time, as long as its own window.
+      expect(results[1]?.resetAt).toEqual(new Date(later.getTime() + 10_000));
+      expect(results[2]?.resetAt).toEqual(new Date(START.getTime() + 1_000));
+      expect(results[0]?.resetAt).toEqual(new Date(START.getTime() + 60_000));
+    });
   });
 }
 

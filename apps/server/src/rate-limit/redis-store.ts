@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { RedisClient } from "bun";
+import { naturalBatches } from "../batching.ts";
 import { decide, type RateLimiter, windowExpired } from "./limiter.ts";
 import { createMemoryRateLimiter } from "./memory-store.ts";
 
@@ -7,18 +8,26 @@ import { createMemoryRateLimiter } from "./memory-store.ts";
  * One hash per (bucket, key): `start` (ms) and `count`. The script restarts an expired window and
  * counts in one atomic step. `now` comes from the caller's clock (not Redis TIME) so every store
  * behaves alike and tests can move time; PEXPIRE only garbage-collects keys nobody hits any more.
+ * It counts a batch of hits (KEYS, with ARGV holding each one's now and window) in order, so hits on
+ * one key in one batch are counted one after the other as if sent apart.
  */
 const HIT_SCRIPT = `
-local now = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local start = tonumber(redis.call('HGET', KEYS[1], 'start'))
-if start == nil or now >= start + window then
-  redis.call('HSET', KEYS[1], 'start', ARGV[1], 'count', 1)
-  redis.call('PEXPIRE', KEYS[1], window)
-  return {1, ARGV[1]}
+local out = {}
+for i, key in ipairs(KEYS) do
+  local now = tonumber(ARGV[2 * i - 1])
+  local window = tonumber(ARGV[2 * i])
+  local start = tonumber(redis.call('HGET', key, 'start'))
+  if start == nil or now >= start + window then
+    redis.call('HSET', key, 'start', ARGV[2 * i - 1], 'count', 1)
+    redis.call('PEXPIRE', key, window)
+    out[2 * i - 1] = 1
+    out[2 * i] = ARGV[2 * i - 1]
+  else
+    out[2 * i - 1] = redis.call('HINCRBY', key, 'count', 1)
+    out[2 * i] = tostring(start)
+  end
 end
-local count = redis.call('HINCRBY', KEYS[1], 'count', 1)
-return {count, tostring(start)}
+return out
 `;
 
 /** Decrements an existing counter, never below zero, atomically. */
@@ -65,6 +74,23 @@ export function createRedisRateLimiter(url: string, options: RedisRateLimiterOpt
     new RedisClient(url, { connectionTimeout: 2000, maxRetries: 3, enableOfflineQueue: false });
   let client = connect();
   const fallback = createMemoryRateLimiter();
+  // Hits made while others are on their way to Redis go together in one script call (../batching.ts):
+  // one round trip and one script run for many requests.
+  const lane = {};
+  const countHit = naturalBatches({
+    run: async (_lane: object, hits: { key: string; nowMs: string; windowMs: string }[]) => {
+      const reply = (await hitScript(client, [
+        String(hits.length),
+        ...hits.map((hit) => hit.key),
+        ...hits.flatMap((hit) => [hit.nowMs, hit.windowMs]),
+      ])) as (number | string)[];
+      return hits.map((_, position) => ({
+        count: Number(reply[2 * position]),
+        windowStart: Number(reply[2 * position + 1]),
+        position,
+      }));
+    },
+  });
 
   async function guarded<T>(viaRedis: () => Promise<T>, inMemory: () => Promise<T>): Promise<T> {
     try {
@@ -90,13 +116,13 @@ export function createRedisRateLimiter(url: string, options: RedisRateLimiterOpt
       const windowMs = Math.max(1, Math.round(windowSeconds * 1000));
       return guarded(
         async () => {
-          const reply = (await hitScript(client, [
-            "1",
-            redisKey(bucket, key),
-            String(now.getTime()),
-            String(windowMs),
-          ])) as [number, string];
-          return decide(bucket, Number(reply[0]), new Date(Number(reply[1])), limit, windowSeconds, now);
+          const counted = await countHit(lane, {
+            key: redisKey(bucket, key),
+            nowMs: String(now.getTime()),
+            windowMs: String(windowMs),
+          });
+          if (!counted) throw new Error("Redis returned no count for a rate-limit hit");
+          return decide(bucket, counted.count, new Date(counted.windowStart), limit, windowSeconds, now);
         },
         () => fallback.hit(bucket, key, limit, windowSeconds, now),
       );
