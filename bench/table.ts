@@ -11,6 +11,7 @@ interface Figure {
   p99Ms: number;
   errors: number;
   serverCpuMicrosPerRequest: number | null;
+  databaseCpuMicrosPerRequest?: number | null;
   floor?: string | null;
   ratioToFloor?: number | null;
   floorRequestsPerSecond?: number | null;
@@ -51,6 +52,8 @@ const n = (value: number) => value.toLocaleString("en-US");
 const ms = (value: number) => `${value.toFixed(2)} ms`;
 const cpu = (figure: Figure) =>
   figure.serverCpuMicrosPerRequest === null ? "–" : `${figure.serverCpuMicrosPerRequest} µs`;
+const databaseCpu = (figure: Figure) =>
+  figure.databaseCpuMicrosPerRequest == null ? "–" : `${figure.databaseCpuMicrosPerRequest} µs`;
 const mark = (ok: boolean) => (ok ? "✔" : "✘");
 
 console.log(
@@ -58,12 +61,12 @@ console.log(
     `${run.connections} connections, ${run.durationSeconds} s per scenario; 1-minute load average ${run.machine.loadAverageBefore} before, ${run.machine.loadAverageAfter} after.\n`,
 );
 console.log(
-  "| scenario | req/s | p50 | p99 | errors | server CPU / request | floor next to it | × floor | target |",
+  "| scenario | req/s | p50 | p99 | errors | server CPU / request | PostgreSQL CPU / request | floor next to it | × floor | target |",
 );
-console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
 for (const [name, figure] of Object.entries(run.floors))
   console.log(
-    `| ${name} (all its slices) | ${n(figure.requestsPerSecond)} | ${ms(figure.p50Ms)} | ${ms(figure.p99Ms)} | ${figure.errors} | ${cpu(figure)} | — | 1 | — |`,
+    `| ${name} (all its slices) | ${n(figure.requestsPerSecond)} | ${ms(figure.p50Ms)} | ${ms(figure.p99Ms)} | ${figure.errors} | ${cpu(figure)} | ${databaseCpu(figure)} | — | 1 | — |`,
   );
 for (const figure of run.results) {
   const target = TARGET[figure.scenario];
@@ -73,7 +76,7 @@ for (const figure of run.results) {
       ? "—"
       : `≥ ${target} ${mark(ratio >= target)}, p99 ${mark(figure.p99Ms < P99_LIMIT_MS)}`;
   console.log(
-    `| ${figure.scenario} | ${n(figure.requestsPerSecond)} | ${ms(figure.p50Ms)} | ${ms(figure.p99Ms)} | ${figure.errors} | ${cpu(figure)} | ${figure.floorRequestsPerSecond ? `${n(figure.floorRequestsPerSecond)} (${figure.floor})` : "—"} | ${ratio ?? "—"} | ${verdict} |`,
+    `| ${figure.scenario} | ${n(figure.requestsPerSecond)} | ${ms(figure.p50Ms)} | ${ms(figure.p99Ms)} | ${figure.errors} | ${cpu(figure)} | ${databaseCpu(figure)} | ${figure.floorRequestsPerSecond ? `${n(figure.floorRequestsPerSecond)} (${figure.floor})` : "—"} | ${ratio ?? "—"} | ${verdict} |`,
   );
 }
 
