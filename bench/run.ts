@@ -247,7 +247,6 @@ try {
           code_challenge_method: "S256" as const,
           created_at: now,
           expires_at: new Date(now.getTime() + 3600_000),
-          consumed_at: null,
         };
       });
       await db.insertInto("authorization_codes").values(rows).execute();

@@ -190,7 +190,6 @@ describe("POST /v1/oauth2/authorize/consent (JSON, session token)", () => {
       scopes: ["identify", "email"],
       code_challenge: CHALLENGE,
       code_challenge_method: "S256",
-      consumed_at: null,
     });
     expect(new Date(row.expires_at).getTime() - new Date(row.created_at).getTime()).toBe(600_000);
     const codes = await t.deps.db.selectFrom("authorization_codes").select("code_hash").execute();

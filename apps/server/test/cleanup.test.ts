@@ -88,7 +88,6 @@ async function insertCode(hash: string, expiresAt: Date) {
       code_challenge_method: null,
       created_at: at(-2 * HOUR),
       expires_at: expiresAt,
-      consumed_at: null,
     })
     .execute();
 }

@@ -264,7 +264,8 @@ describe("code exchange: each outcome's writes", () => {
       .selectAll()
       .where("code_hash", "=", hashToken(code))
       .executeTakeFirst();
-    expect(row?.consumed_at).not.toBeNull();
+    // Consumed means deleted; the family remembers the code's hash for replays.
+    expect(row).toBeUndefined();
     const family = await db
       .selectFrom("token_families")
       .selectAll()

@@ -70,7 +70,7 @@ async function count(table: "token_families" | "access_tokens" | "refresh_tokens
 async function snapshot() {
   const codes = await t.deps.db
     .selectFrom("authorization_codes")
-    .select(["code_hash", "consumed_at"])
+    .select(["code_hash", "expires_at"])
     .orderBy("code_hash")
     .execute();
   return {

@@ -6,6 +6,7 @@ import * as retentionIndexes from "./migrations/2026-12-01T03-30-retention-index
 import * as openidConnect from "./migrations/2026-12-01T06-00-openid-connect.ts";
 import * as familyCodeHashIndex from "./migrations/2026-12-01T06-10-family-code-hash-index.ts";
 import * as accessTokenParents from "./migrations/2026-12-01T07-00-access-token-parents.ts";
+import * as codeConsumedByDelete from "./migrations/2026-12-01T08-00-code-consumed-by-delete.ts";
 
 /**
  * Migrations are listed statically (not read from disk) so a compiled or bundled server carries them.
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   "2026-12-01T06-00-openid-connect": openidConnect,
   "2026-12-01T06-10-family-code-hash-index": familyCodeHashIndex,
   "2026-12-01T07-00-access-token-parents": accessTokenParents,
+  "2026-12-01T08-00-code-consumed-by-delete": codeConsumedByDelete,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

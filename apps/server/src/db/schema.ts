@@ -72,7 +72,6 @@ export interface AuthorizationCodesTable {
   auth_time: Timestamp | null;
   created_at: Timestamp;
   expires_at: Timestamp;
-  consumed_at: Timestamp | null;
 }
 
 export interface TokenFamiliesTable {

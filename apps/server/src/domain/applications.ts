@@ -305,7 +305,6 @@ export async function updateApplication(
       await trx
         .deleteFrom("authorization_codes")
         .where("application_id", "=", row.id)
-        .where("consumed_at", "is", null)
         .where(sql<boolean>`not (redirect_uri = any(${row.redirect_uris}::text[]))`)
         .execute();
       const before = previousRedirectUris ?? [];

@@ -45,7 +45,6 @@ export async function createAuthorizationCode(db: Db, input: NewAuthorizationCod
       auth_time: input.authTime,
       created_at: input.now,
       expires_at: new Date(input.now.getTime() + input.ttlSeconds * 1000),
-      consumed_at: null,
     })
     .execute();
   return code;
@@ -70,7 +69,6 @@ export interface CodeExchangeState {
     nonce: string | null;
     authTime: Date | null;
     expiresAt: Date;
-    consumedAt: Date | null;
   } | null;
   issuedFamily: { userId: string } | null;
 }
@@ -107,7 +105,6 @@ const selectCodeExchanges = preparedQuery<{
       "code.nonce",
       "code.auth_time",
       "code.expires_at",
-      "code.consumed_at",
       "family.user_id as family_user_id",
     ]),
 );
@@ -148,7 +145,6 @@ export async function readCodeExchange(db: Db, input: CodeLookup): Promise<CodeE
           nonce: row.nonce,
           authTime: row.auth_time === null ? null : new Date(row.auth_time),
           expiresAt: new Date(row.expires_at),
-          consumedAt: row.consumed_at === null ? null : new Date(row.consumed_at),
         };
   return {
     storedSecretHash: row.client_secret_hash,
@@ -204,12 +200,10 @@ const insertCodeFamilies = preparedQuery<{
     )
     .with("consumed", (qc) =>
       qc
-        .updateTable("authorization_codes")
-        .from("input")
-        .set((eb) => ({ consumed_at: eb.ref("input.now") }))
+        .deleteFrom("authorization_codes")
+        .using("input")
         .whereRef("authorization_codes.code_hash", "=", "input.code_hash")
         .whereRef("authorization_codes.application_id", "=", "input.client_id")
-        .where("authorization_codes.consumed_at", "is", null)
         .returning("input.position"),
     )
     .with("family", (qc) =>
@@ -318,9 +312,10 @@ const insertCodeFamily = batchedStatement({
 });
 
 /**
- * The code grant's only write, one statement: consume the code — compare-and-swap on exactly what the
- * decision read (`consumed_at is null`) — and create the family with its first access and refresh
- * token. Null when the swap failed (another exchange consumed the code first, or the application was
+ * The code grant's only write, one statement: consume the code — delete it, a compare-and-swap on
+ * exactly what the decision read (the row is there) — and create the family with its first access and
+ * refresh token; the family keeps the code's hash, which is how a later replay is recognised. A
+ * DELETE writes no new row version and no index entries, where marking the row used wrote both. Null when the swap failed (another exchange consumed the code first, or the application was
  * deleted meanwhile): the caller reads again and decides again.
  */
 export async function consumeCodeIntoFamily(

@@ -86,7 +86,6 @@ export async function revokeAuthorization(
       .deleteFrom("authorization_codes")
       .where("user_id", "=", input.userId)
       .where("application_id", "=", input.applicationId)
-      .where("consumed_at", "is", null)
       .execute();
     const families = await revokeTokenFamiliesWhere(
       trx,
@@ -122,11 +121,7 @@ export async function revokeAllAuthorizations(
   input: { userId: string; now: Date; nextId: () => string },
 ): Promise<{ revokedFamilies: number; forgottenConsents: number }> {
   return db.transaction().execute(async (trx) => {
-    await trx
-      .deleteFrom("authorization_codes")
-      .where("user_id", "=", input.userId)
-      .where("consumed_at", "is", null)
-      .execute();
+    await trx.deleteFrom("authorization_codes").where("user_id", "=", input.userId).execute();
     const families = await trx
       .selectFrom("token_families")
       .select(["id", "application_id"])

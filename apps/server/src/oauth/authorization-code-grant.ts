@@ -4,9 +4,9 @@
  * `decideCodeExchange` below is the only place any rule of this grant is stated; the read gathers what
  * it needs in one query, and each outcome has exactly one write. Database round trips (client
  * authentication included; the read also confirms a client matched from the process cache):
- * - issue: 2 — the read, then one statement that consumes the code (compare-and-swap on
- *   `consumed_at is null`) and creates the family with its first pair. If the swap fails, another
- *   exchange won: read and decide again (which then finds a replay).
+ * - issue: 2 — the read, then one statement that consumes the code (deletes it: the compare-and-swap
+ *   is that the row is still there) and creates the family with its first pair. If the swap fails,
+ *   another exchange won: read and decide again (which then finds a replay).
  * - replay: 1 + the revocation transaction (BEGIN, UPDATE families, INSERT audit ×2, COMMIT).
  * - every refusal: 1 (the read), nothing written; the code stays usable.
  */
@@ -61,15 +61,14 @@ export function decideCodeExchange(
   if (!confirmed) return { kind: "stale_client" };
   const { code } = state;
   if (code === null) {
-    // Consumed long ago and cleaned up, but its family remembers it: still a replay.
+    // Single use (RFC 6749 §4.1.2): an exchange deletes its code, and the family it created remembers
+    // the code's hash; a second use is a replay, which revokes what the first one produced.
     if (state.issuedFamily) return { kind: "replay", client: confirmed, userId: state.issuedFamily.userId };
     return { kind: "refuse", description: "Invalid authorization code" };
   }
   // Another client's code: refused without a word about it, and nothing of theirs is revoked.
   if (code.applicationId !== confirmed.id)
     return { kind: "refuse", description: "Invalid authorization code" };
-  // Single use (RFC 6749 §4.1.2): a second use revokes what the first one produced.
-  if (code.consumedAt !== null) return { kind: "replay", client: confirmed, userId: code.userId };
   if (code.expiresAt.getTime() <= now.getTime())
     return { kind: "refuse", description: "Authorization code expired" };
   if (code.redirectUri !== request.redirectUri)
