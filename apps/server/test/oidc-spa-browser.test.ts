@@ -215,6 +215,12 @@ describe("oidc-client-ts in Chromium, a public client on another origin", () => 
         .where("code_hash", "=", hashToken(code))
         .executeTakeFirst();
       expect(row).toEqual({ code_hash: hashToken(code) });
+      const family = await server.deps.db
+        .selectFrom("token_families")
+        .select("id")
+        .where("code_hash", "=", hashToken(code))
+        .executeTakeFirst();
+      expect(family).toBeUndefined();
       await context.close();
     },
     { timeout: 60_000 },

@@ -52,8 +52,9 @@ export async function createAuthorizationCode(db: Db, input: NewAuthorizationCod
 
 /**
  * What the code grant decides on, in one indexed read: the calling application's stored secret hash
- * (null: the application is gone), the code row, and the family a code of this client produced (a
- * consumed code is deleted an hour after expiry, but its family still names it: a late replay).
+ * (null: the application is gone), the code row (present only while the code is unused: an exchange
+ * deletes it), and the family a code of this client produced (a used code's row is gone, but its
+ * family still names it: a replay).
  */
 export interface CodeExchangeState {
   storedSecretHash: string | null;
@@ -315,8 +316,9 @@ const insertCodeFamily = batchedStatement({
  * The code grant's only write, one statement: consume the code — delete it, a compare-and-swap on
  * exactly what the decision read (the row is there) — and create the family with its first access and
  * refresh token; the family keeps the code's hash, which is how a later replay is recognised. A
- * DELETE writes no new row version and no index entries, where marking the row used wrote both. Null when the swap failed (another exchange consumed the code first, or the application was
- * deleted meanwhile): the caller reads again and decides again.
+ * DELETE writes no new row version and no index entries, where marking the row used wrote both. Null
+ * when the swap failed (another exchange consumed the code first, or the application was deleted
+ * meanwhile): the caller reads again and decides again.
  */
 export async function consumeCodeIntoFamily(
   db: Db,

@@ -12,7 +12,10 @@ export interface CleanupOptions {
   batchSize?: number;
   /** Batches per table per run: bounds one run, the next run continues. */
   maxBatches?: number;
-  /** Expired codes stay this long, so a late replay is still recognised as a replay. */
+  /**
+   * Expired, never-exchanged codes stay this long, so a late exchange is told the code expired. (An
+   * exchanged code is deleted at once; its family names its hash, which is how a replay is recognised.)
+   */
   codeGraceSeconds?: number;
   /** Revoked families (and, by cascade, their tokens) stay this long for audit and reuse answers. */
   revokedFamilyRetentionSeconds?: number;
