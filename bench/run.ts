@@ -14,6 +14,8 @@
  * server's, default 18181; the floor's is the next one, the limiter-on servers' the two after),
  * BENCH_DATABASE_NAME (default fluxer_bench; dropped and recreated), BENCH_SCENARIOS and
  * BENCH_LIMITER_SCENARIOS (subsets, BENCH_LIMITER_SCENARIOS=none skips the limiter runs),
+ * BENCH_LIMITER_STORES (default "postgresql,redis"), BENCH_WARMUP (seconds of unmeasured load on every
+ * target before a scenario's slices, default 1),
  * BENCH_BACKGROUND_GRANTS (families, each with tokens, in the database before the first request,
  * default 100,000), BENCH_PROFILE=<dir> (the limiter-off server runs under `bun --cpu-prof` and writes its CPU profile
  * there on exit; `bun bench/profile.ts <file>` sums it up).
@@ -33,6 +35,7 @@ const adminUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.
 const redisUrl = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const sliceCount = Math.max(1, Number(process.env.BENCH_SLICES ?? 5));
+const warmUpSeconds = Math.max(0, Number(process.env.BENCH_WARMUP ?? 1));
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const port = Number(process.env.BENCH_PORT ?? 18181);
 const floorPort = port + 1;
@@ -93,7 +96,9 @@ async function waitReady(base: string, path: string): Promise<void> {
 /** The servers a run measures: the floor, the server with the limiter off, and with it on per store. */
 type Target = "floor" | "off" | "postgresql" | "redis";
 const LIMITER_STORES = (["postgresql", "redis"] as const).filter(
-  (store) => store !== "redis" || redisUrl !== "off",
+  (store) =>
+    list(process.env.BENCH_LIMITER_STORES, "postgresql,redis").includes(store) &&
+    (store !== "redis" || redisUrl !== "off"),
 );
 
 async function startServer(
@@ -391,15 +396,35 @@ try {
     const inputs: SliceInput[] = [];
     for (let i = 0; i < sliceCount * targets.length; i++)
       inputs.push(await prepareSlice(targets[i % targets.length] === "floor" ? "" : scenario, seconds));
+    const warmUpInputs: SliceInput[] = [];
+    for (const target of targets)
+      warmUpInputs.push(await prepareSlice(target === "floor" ? "" : scenario, warmUpSeconds));
     // Planner statistics as autovacuum keeps them for a running deployment: a statement planned while a
     // table looked empty could otherwise keep a plan for an empty table for the whole slice.
     await sql`analyze`.execute(db);
     await sql`checkpoint`.execute(db).catch(() => {});
+    // An unmeasured slice on every target first: a server that has not served this request yet would
+    // otherwise spend part of its first measured slice compiling hot paths and opening connections.
+    for (const [t, target] of targets.entries())
+      if (warmUpSeconds > 0)
+        await runSlice(
+          target === "floor" ? (floorName ?? "") : scenario,
+          target,
+          warmUpSeconds,
+          warmUpInputs[t] ?? { pairs: [], codes: [] },
+        );
     for (let i = 0; i < sliceCount; i++)
       for (const [t, target] of targets.entries()) {
         const input = inputs[i * targets.length + t] ?? { pairs: [], codes: [] };
         const name = target === "floor" ? (floorName ?? "") : scenario;
         slices.get(target)?.push(await runSlice(name, target, seconds, input));
+        // The PostgreSQL limiter leaves thousands of dead versions of its one counter row and a lot of
+        // WAL; cleaning them up between slices keeps autovacuum and a checkpoint from running inside
+        // the next slice and charging it (the Redis limiter's) for this one's writes.
+        if (target === "postgresql") {
+          await sql`vacuum rate_limits`.execute(db);
+          await sql`checkpoint`.execute(db).catch(() => {});
+        }
       }
     const off = merge(scenario, slices.get("off") ?? []);
     let note = "";

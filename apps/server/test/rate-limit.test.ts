@@ -193,6 +193,30 @@ describe("shared counters (several server processes)", () => {
   });
 
   test.skipIf(!redisReachable)(
+    "with a high limit two Redis limiters lease runs of the counter: never over the limit, at most a run early",
+    async () => {
+      const a = createRedisRateLimiter(REDIS_URL);
+      const b = createRedisRateLimiter(REDIS_URL);
+      toClose.push(a, b);
+      const bucket = freshBucket();
+      const limit = 1_000; // runs of at most 10 values (1 % of the limit)
+      const results = await Promise.all(
+        Array.from({ length: 1_500 }, (_, i) => (i % 2 ? a : b).hit(bucket, "k", limit, 60, START)),
+      );
+      const allowed = results.filter((result) => result.allowed);
+      expect(allowed.length).toBeLessThanOrEqual(limit);
+      expect(allowed.length).toBeGreaterThanOrEqual(limit - 2 * 9);
+      // Each allowed hit was handed its own value of the shared counter.
+      expect(new Set(allowed.map((result) => result.remaining)).size).toBe(allowed.length);
+      const admin = new RedisClient(REDIS_URL);
+      const stored = Number(await admin.hget(`fluxer:rl:${bucket}:k`, "count"));
+      admin.close();
+      expect(stored).toBeGreaterThanOrEqual(1_500);
+      expect(stored).toBeLessThanOrEqual(1_500 + 2 * 9);
+    },
+  );
+
+  test.skipIf(!redisReachable)(
     "scripts flushed from Redis (a restart) are loaded again, still shared",
     async () => {
       const errors: unknown[] = [];

@@ -1,4 +1,3 @@
-import { hashToken } from "../crypto.ts";
 import {
   batchedStatement,
   positionsOf,

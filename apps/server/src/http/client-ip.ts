@@ -18,6 +18,7 @@ export function clientIp(
   options: { trustedProxies: readonly Cidr[] },
 ): string {
   let address = server?.requestIP(request)?.address ?? "unknown";
+  if (options.trustedProxies.length === 0) return address;
   if (!isTrusted(address, options.trustedProxies)) return address;
   const hops = (request.headers.get("x-forwarded-for") ?? "").split(",").map((hop) => hop.trim());
   for (let i = hops.length - 1; i >= 0; i--) {

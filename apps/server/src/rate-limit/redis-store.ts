@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { RedisClient } from "bun";
 import { naturalBatches } from "../batching.ts";
+import { counterLeases } from "./counter-leases.ts";
 import { decide, type RateLimiter, windowExpired } from "./limiter.ts";
 import { createMemoryRateLimiter } from "./memory-store.ts";
 
@@ -8,24 +9,31 @@ import { createMemoryRateLimiter } from "./memory-store.ts";
  * One hash per (bucket, key): `start` (ms) and `count`. The script restarts an expired window and
  * counts in one atomic step. `now` comes from the caller's clock (not Redis TIME) so every store
  * behaves alike and tests can move time; PEXPIRE only garbage-collects keys nobody hits any more.
- * It counts a batch of hits (KEYS, with ARGV holding each one's now and window) in order, so hits on
- * one key in one batch are counted one after the other as if sent apart.
+ * It counts a batch (KEYS, with ARGV holding each one's now, window, wanted run and limit) in order,
+ * so hits on one key in one batch are counted one after the other as if sent apart. A run of more
+ * than one value (./counter-leases.ts) is granted only if all of it fits under the limit.
  */
 const HIT_SCRIPT = `
 local out = {}
 for i, key in ipairs(KEYS) do
-  local now = tonumber(ARGV[2 * i - 1])
-  local window = tonumber(ARGV[2 * i])
+  local now = tonumber(ARGV[4 * i - 3])
+  local window = tonumber(ARGV[4 * i - 2])
+  local want = tonumber(ARGV[4 * i - 1])
+  local limit = tonumber(ARGV[4 * i])
   local start = tonumber(redis.call('HGET', key, 'start'))
+  local count = 0
   if start == nil or now >= start + window then
-    redis.call('HSET', key, 'start', ARGV[2 * i - 1], 'count', 1)
+    start = now
+    redis.call('HSET', key, 'start', ARGV[4 * i - 3], 'count', 0)
     redis.call('PEXPIRE', key, window)
-    out[2 * i - 1] = 1
-    out[2 * i] = ARGV[2 * i - 1]
   else
-    out[2 * i - 1] = redis.call('HINCRBY', key, 'count', 1)
-    out[2 * i] = tostring(start)
+    count = tonumber(redis.call('HGET', key, 'count'))
   end
+  local granted = want
+  if count + want > limit then granted = 1 end
+  out[3 * i - 2] = redis.call('HINCRBY', key, 'count', granted)
+  out[3 * i - 1] = tostring(start)
+  out[3 * i] = granted
 end
 return out
 `;
@@ -77,39 +85,75 @@ export function createRedisRateLimiter(url: string, options: RedisRateLimiterOpt
   // Hits made while others are on their way to Redis go together in one script call (../batching.ts):
   // one round trip and one script run for many requests. One call at a time: Redis runs scripts one
   // after another anyway, so a second call in flight would only wait there, while waiting here it
-  // grows the next batch (a round trip costs the server ~25-60 µs of CPU: `bun run bench` keeps 0.81
-  // of its limiter-off userinfo throughput this way, 0.68 with two calls in flight).
+  // grows the next batch. A round trip costs the server ~25-60 µs of CPU, as much as a cheap request,
+  // so a busy counter also takes runs of values (./counter-leases.ts) and most hits need none.
   const lane = {};
-  const countHit = naturalBatches({
+
+  /** The client, connected: without the offline queue a command fails fast while disconnected. */
+  async function connected(): Promise<RedisClient> {
+    const current = client;
+    if (!current.connected) await current.connect();
+    return current;
+  }
+
+  /** A failed client is replaced once, by whichever call noticed first. */
+  function replace(broken: RedisClient): void {
+    if (client !== broken) return;
+    client = connect();
+    try {
+      broken.close();
+    } catch {
+      // Already closed: nothing to release.
+    }
+  }
+
+  const countInBatch = naturalBatches({
     maxInFlight: 1,
-    run: async (_lane: object, hits: { key: string; nowMs: string; windowMs: string }[]) => {
-      const reply = (await hitScript(client, [
-        String(hits.length),
-        ...hits.map((hit) => hit.key),
-        ...hits.flatMap((hit) => [hit.nowMs, hit.windowMs]),
-      ])) as (number | string)[];
+    run: async (_lane: object, hits: { key: string; args: string[] }[]) => {
+      const used = await connected().catch((error) => {
+        replace(client);
+        throw error;
+      });
+      let reply: (number | string)[];
+      try {
+        reply = (await hitScript(used, [
+          String(hits.length),
+          ...hits.map((hit) => hit.key),
+          ...hits.flatMap((hit) => hit.args),
+        ])) as (number | string)[];
+      } catch (error) {
+        replace(used);
+        throw error;
+      }
       return hits.map((_, position) => ({
-        count: Number(reply[2 * position]),
-        windowStart: Number(reply[2 * position + 1]),
+        count: Number(reply[3 * position]),
+        windowStart: Number(reply[3 * position + 1]),
+        granted: Number(reply[3 * position + 2]),
         position,
       }));
     },
   });
+  // A busy counter with a high limit takes runs of values and spends them here (./counter-leases.ts).
+  const leases = counterLeases(async (key, nowMs, windowMs, want, limit) => {
+    const counted = await countInBatch(lane, {
+      key,
+      args: [String(nowMs), String(windowMs), String(want), String(limit)],
+    });
+    if (!counted) throw new Error("Redis returned no count for a rate-limit hit");
+    return counted;
+  });
 
-  async function guarded<T>(viaRedis: () => Promise<T>, inMemory: () => Promise<T>): Promise<T> {
+  async function guarded<T>(
+    viaRedis: (client: RedisClient) => Promise<T>,
+    inMemory: () => Promise<T>,
+  ): Promise<T> {
+    let used: RedisClient | null = null;
     try {
-      // Without the offline queue a command fails fast while disconnected, so connect first.
-      if (!client.connected) await client.connect();
-      return await viaRedis();
+      used = await connected();
+      return await viaRedis(used);
     } catch (error) {
       options.onError?.(error);
-      const broken = client;
-      client = connect();
-      try {
-        broken.close();
-      } catch {
-        // Already closed: nothing to release.
-      }
+      replace(used ?? client);
       return inMemory();
     }
   }
@@ -118,23 +162,24 @@ export function createRedisRateLimiter(url: string, options: RedisRateLimiterOpt
     kind: "redis",
     hit(bucket, key, limit, windowSeconds, now) {
       const windowMs = Math.max(1, Math.round(windowSeconds * 1000));
-      return guarded(
-        async () => {
-          const counted = await countHit(lane, {
-            key: redisKey(bucket, key),
-            nowMs: String(now.getTime()),
-            windowMs: String(windowMs),
-          });
-          if (!counted) throw new Error("Redis returned no count for a rate-limit hit");
-          return decide(bucket, counted.count, new Date(counted.windowStart), limit, windowSeconds, now);
+      const counted = leases.hit(redisKey(bucket, key), limit, windowMs, now.getTime());
+      // A value from this process's run is answered without a round trip, or even a promise to wait on.
+      if (!(counted instanceof Promise))
+        return Promise.resolve(
+          decide(bucket, counted.count, new Date(counted.windowStart), limit, windowSeconds, now),
+        );
+      return counted.then(
+        (hit) => decide(bucket, hit.count, new Date(hit.windowStart), limit, windowSeconds, now),
+        (error) => {
+          options.onError?.(error);
+          return fallback.hit(bucket, key, limit, windowSeconds, now);
         },
-        () => fallback.hit(bucket, key, limit, windowSeconds, now),
       );
     },
     peek(bucket, key, limit, windowSeconds, now) {
       return guarded(
-        async () => {
-          const [start, count] = (await client.send("HMGET", [redisKey(bucket, key), "start", "count"])) as [
+        async (redis) => {
+          const [start, count] = (await redis.send("HMGET", [redisKey(bucket, key), "start", "count"])) as [
             string | null,
             string | null,
           ];
@@ -148,16 +193,17 @@ export function createRedisRateLimiter(url: string, options: RedisRateLimiterOpt
     },
     reset(bucket, key) {
       return guarded(
-        async () => {
-          await client.del(redisKey(bucket, key));
+        async (redis) => {
+          leases.forget(redisKey(bucket, key));
+          await redis.del(redisKey(bucket, key));
         },
         () => fallback.reset(bucket, key),
       );
     },
     refund(bucket, key) {
       return guarded(
-        async () => {
-          await refundScript(client, ["1", redisKey(bucket, key)]);
+        async (redis) => {
+          await refundScript(redis, ["1", redisKey(bucket, key)]);
         },
         () => fallback.refund(bucket, key),
       );
