@@ -418,13 +418,6 @@ try {
         const input = inputs[i * targets.length + t] ?? { pairs: [], codes: [] };
         const name = target === "floor" ? (floorName ?? "") : scenario;
         slices.get(target)?.push(await runSlice(name, target, seconds, input));
-        // The PostgreSQL limiter leaves thousands of dead versions of its one counter row and a lot of
-        // WAL; cleaning them up between slices keeps autovacuum and a checkpoint from running inside
-        // the next slice and charging it (the Redis limiter's) for this one's writes.
-        if (target === "postgresql") {
-          await sql`vacuum rate_limits`.execute(db);
-          await sql`checkpoint`.execute(db).catch(() => {});
-        }
       }
     const off = merge(scenario, slices.get("off") ?? []);
     let note = "";
